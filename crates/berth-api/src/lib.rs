@@ -1,0 +1,16 @@
+//! berth-api: the Kubernetes object model berth serves, without I/O.
+//!
+//! Holds the resource registry (which kinds exist, their names, scopes and subresources),
+//! defaulting and validation with upstream's messages, strategic merge patch, label and
+//! field selectors, and the server-side table printers used by `kubectl get`.
+
+pub mod defaults;
+pub mod field_error;
+pub mod meta;
+pub mod printers;
+pub mod registry;
+pub mod selectors;
+pub mod smp;
+pub mod validation;
+
+pub use field_error::{FieldError, FieldErrorType};

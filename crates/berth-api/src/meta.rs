@@ -1,0 +1,1 @@
+//! Helpers over `metadata` of objects held as JSON values.

@@ -1,0 +1,1 @@
+//! Server-side table printing for `kubectl get` (meta.k8s.io/v1 Table).
