@@ -1,1 +1,119 @@
 //! Helpers over `metadata` of objects held as JSON values.
+
+use serde_json::{Map, Value};
+
+/// `metadata` of an object, created empty if missing.
+pub fn metadata_mut(obj: &mut Value) -> &mut Map<String, Value> {
+    let map = match obj {
+        Value::Object(m) => m,
+        other => {
+            *other = Value::Object(Map::new());
+            let Value::Object(m) = other else { unreachable!() };
+            m
+        }
+    };
+    let meta = map.entry("metadata").or_insert_with(|| Value::Object(Map::new()));
+    if !meta.is_object() {
+        *meta = Value::Object(Map::new());
+    }
+    meta.as_object_mut().expect("metadata is an object")
+}
+
+/// A string field of `metadata` (`name`, `namespace`, `uid`, `resourceVersion`, …).
+pub fn meta_str<'a>(obj: &'a Value, field: &str) -> Option<&'a str> {
+    obj.get("metadata")?.get(field)?.as_str().filter(|s| !s.is_empty())
+}
+
+pub fn name(obj: &Value) -> Option<&str> {
+    meta_str(obj, "name")
+}
+
+pub fn namespace(obj: &Value) -> Option<&str> {
+    meta_str(obj, "namespace")
+}
+
+pub fn uid(obj: &Value) -> Option<&str> {
+    meta_str(obj, "uid")
+}
+
+pub fn resource_version(obj: &Value) -> Option<&str> {
+    meta_str(obj, "resourceVersion")
+}
+
+/// `metadata.labels` as a map (empty when absent).
+pub fn labels(obj: &Value) -> &Map<String, Value> {
+    static EMPTY: std::sync::OnceLock<Map<String, Value>> = std::sync::OnceLock::new();
+    obj.get("metadata")
+        .and_then(|m| m.get("labels"))
+        .and_then(Value::as_object)
+        .unwrap_or_else(|| EMPTY.get_or_init(Map::new))
+}
+
+/// `metadata.finalizers` as strings.
+pub fn finalizers(obj: &Value) -> Vec<String> {
+    obj.get("metadata")
+        .and_then(|m| m.get("finalizers"))
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+        .unwrap_or_default()
+}
+
+pub fn set_finalizers(obj: &mut Value, finalizers: &[String]) {
+    let meta = metadata_mut(obj);
+    if finalizers.is_empty() {
+        meta.remove("finalizers");
+    } else {
+        meta.insert("finalizers".into(), Value::from(finalizers.to_vec()));
+    }
+}
+
+pub fn is_deleting(obj: &Value) -> bool {
+    meta_str(obj, "deletionTimestamp").is_some()
+}
+
+/// Sets `metadata.<field>` to a value, or removes it for `Value::Null`.
+pub fn set_meta(obj: &mut Value, field: &str, value: Value) {
+    let meta = metadata_mut(obj);
+    if value.is_null() {
+        meta.remove(field);
+    } else {
+        meta.insert(field.to_string(), value);
+    }
+}
+
+/// Copies `metadata.<field>` from `from` into `to` (removing it from `to` if `from` lacks it).
+pub fn copy_meta(from: &Value, to: &mut Value, field: &str) {
+    let v = from.get("metadata").and_then(|m| m.get(field)).cloned().unwrap_or(Value::Null);
+    set_meta(to, field, v);
+}
+
+/// An RFC 3339 timestamp with second precision, as Kubernetes writes `metav1.Time`.
+pub fn format_time(t: jiff::Timestamp) -> String {
+    t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+/// An RFC 3339 timestamp with microseconds, as Kubernetes writes `metav1.MicroTime`.
+pub fn format_micro_time(t: jiff::Timestamp) -> String {
+    t.strftime("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn reads_and_writes_metadata() {
+        let mut o = json!({"metadata": {"name": "a", "labels": {"x": "y"}, "finalizers": ["f"]}});
+        assert_eq!(name(&o), Some("a"));
+        assert_eq!(namespace(&o), None);
+        assert_eq!(labels(&o).get("x"), Some(&json!("y")));
+        set_finalizers(&mut o, &[]);
+        assert!(o["metadata"].get("finalizers").is_none());
+        set_meta(&mut o, "namespace", json!("ns"));
+        assert_eq!(namespace(&o), Some("ns"));
+        let t: jiff::Timestamp = "2026-01-02T03:04:05.123456789Z".parse().unwrap();
+        assert_eq!(format_time(t), "2026-01-02T03:04:05Z");
+        assert_eq!(format_micro_time(t), "2026-01-02T03:04:05.123456Z");
+    }
+}

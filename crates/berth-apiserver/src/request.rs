@@ -1,0 +1,242 @@
+//! Parsing of resource paths, query strings and request bodies.
+
+use berth_api::registry::{self, ResourceType};
+use serde_json::Value;
+
+use crate::error::{ApiError, ApiResult};
+
+/// The largest request body accepted (upstream's limit for JSON/YAML objects).
+pub const MAX_BODY_BYTES: usize = 3 * 1024 * 1024;
+
+/// A request path that names a resource type, and possibly a namespace, object and subresource.
+#[derive(Debug)]
+pub struct ResourcePath {
+    pub rt: &'static ResourceType,
+    pub namespace: Option<String>,
+    pub name: Option<String>,
+    pub subresource: Option<String>,
+}
+
+/// What a path under `/api` or `/apis` addresses.
+#[derive(Debug)]
+pub enum ApiPath {
+    /// `/api/v1` or `/apis/<group>/<version>`.
+    GroupVersion { group: String, version: String },
+    /// `/apis/<group>`.
+    Group { group: String },
+    Resource(ResourcePath),
+    /// Group/version is served but the resource is not.
+    Unknown,
+}
+
+/// Parses `/api/v1/...` or `/apis/<g>/<v>/...`. Returns None for paths outside those trees.
+pub fn parse_api_path(path: &str) -> Option<ApiPath> {
+    let segs: Vec<&str> = path.trim_matches('/').split('/').filter(|s| !s.is_empty()).collect();
+    let (group, version, rest) = match segs.as_slice() {
+        ["api", version, rest @ ..] => ("", *version, rest),
+        ["apis", group] => return Some(ApiPath::Group { group: group.to_string() }),
+        ["apis", group, version, rest @ ..] => (*group, *version, rest),
+        _ => return None,
+    };
+    if rest.is_empty() {
+        return Some(ApiPath::GroupVersion { group: group.into(), version: version.into() });
+    }
+    // `namespaces/<ns>/<plural>/...` addresses namespaced objects, unless the third segment is
+    // a subresource of the namespace itself (`namespaces/<ns>/status`, `.../finalize`).
+    let namespace_subresource = group.is_empty() && rest.len() == 3 && matches!(rest[2], "status" | "finalize");
+    let (namespace, rest) = match rest {
+        ["namespaces", ns, _, ..] if !namespace_subresource => (Some(percent_decode(ns)), &rest[2..]),
+        _ => (None, rest),
+    };
+    if rest.is_empty() || rest.len() > 3 {
+        return Some(ApiPath::Unknown);
+    }
+    let Some(rt) = registry::find(group, version, rest[0]) else { return Some(ApiPath::Unknown) };
+    if namespace.is_some() && !rt.namespaced {
+        return Some(ApiPath::Unknown);
+    }
+    Some(ApiPath::Resource(ResourcePath {
+        rt,
+        namespace,
+        name: rest.get(1).map(|s| percent_decode(s)),
+        subresource: rest.get(2).map(|s| s.to_string()),
+    }))
+}
+
+/// Query parameters in order (keys may repeat, as in exec's `command=`).
+#[derive(Debug, Default)]
+pub struct Query(Vec<(String, String)>);
+
+impl Query {
+    pub fn parse(raw: Option<&str>) -> Query {
+        let Some(raw) = raw else { return Query::default() };
+        Query(
+            raw.split('&')
+                .filter(|p| !p.is_empty())
+                .map(|pair| {
+                    let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+                    (percent_decode(k), percent_decode(v))
+                })
+                .collect(),
+        )
+    }
+
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+    }
+
+    pub fn all(&self, key: &str) -> impl Iterator<Item = &str> {
+        self.0.iter().filter(move |(k, _)| k == key).map(|(_, v)| v.as_str())
+    }
+
+    pub fn flag(&self, key: &str) -> bool {
+        matches!(self.get(key), Some("true" | "1" | "True"))
+    }
+
+    /// `dryRun=All` (any other value is rejected like upstream).
+    pub fn dry_run(&self) -> ApiResult<bool> {
+        let mut any = false;
+        for v in self.all("dryRun") {
+            if v != "All" {
+                return Err(ApiError::BadRequest(format!("Invalid dry run value: {v:?}; only \"All\" is supported")));
+            }
+            any = true;
+        }
+        Ok(any)
+    }
+
+    pub fn int(&self, key: &str) -> ApiResult<Option<i64>> {
+        match self.get(key) {
+            None | Some("") => Ok(None),
+            Some(v) => v
+                .parse()
+                .map(Some)
+                .map_err(|_| ApiError::BadRequest(format!("invalid value for {key}: {v:?}"))),
+        }
+    }
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let escaped = (bytes[i] == b'%')
+            .then(|| bytes.get(i + 1..i + 3))
+            .flatten()
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], escaped) {
+            (_, Some(b)) => {
+                out.push(b);
+                i += 3;
+            }
+            (b'+', None) => {
+                out.push(b' ');
+                i += 1;
+            }
+            (b, None) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// How the server should treat unknown fields (`fieldValidation`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldValidation {
+    Ignore,
+    Warn,
+    Strict,
+}
+
+impl FieldValidation {
+    pub fn from_query(q: &Query) -> ApiResult<FieldValidation> {
+        match q.get("fieldValidation") {
+            None | Some("") | Some("Warn") => Ok(FieldValidation::Warn),
+            Some("Ignore") => Ok(FieldValidation::Ignore),
+            Some("Strict") => Ok(FieldValidation::Strict),
+            Some(other) => Err(ApiError::BadRequest(format!(
+                "fieldValidation parameter unsupported: {other}. Supported values are: Ignore, Warn, Strict"
+            ))),
+        }
+    }
+}
+
+/// Decodes a JSON or YAML request body into a value.
+pub fn decode_body(content_type: &str, body: &[u8]) -> ApiResult<Value> {
+    let media = content_type.split(';').next().unwrap_or("").trim();
+    match media {
+        "" | "application/json" | "*/*" => decode_json(body),
+        "application/yaml" | "application/apply-patch+yaml" => decode_yaml(body),
+        "application/vnd.kubernetes.protobuf" => Err(ApiError::UnsupportedMediaType(format!(
+            "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml"
+        ))),
+        other => Err(ApiError::UnsupportedMediaType(format!(
+            "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (got {other})"
+        ))),
+    }
+}
+
+pub fn decode_json(body: &[u8]) -> ApiResult<Value> {
+    serde_json::from_slice(body).map_err(|e| {
+        ApiError::BadRequest(format!("couldn't get version/kind; json parse error: {}", json_error_text(&e)))
+    })
+}
+
+pub fn decode_yaml(body: &[u8]) -> ApiResult<Value> {
+    // JSON is YAML; try the strict JSON parser first for exact errors on JSON bodies.
+    if let Ok(v) = serde_json::from_slice::<Value>(body) {
+        return Ok(v);
+    }
+    let text = std::str::from_utf8(body).map_err(|_| ApiError::BadRequest("error converting YAML to JSON: invalid UTF-8".into()))?;
+    serde_saphyr::from_str::<Value>(text).map_err(|e| ApiError::BadRequest(format!("error converting YAML to JSON: yaml: {e}")))
+}
+
+fn json_error_text(e: &serde_json::Error) -> String {
+    match e.classify() {
+        serde_json::error::Category::Eof => "unexpected end of JSON input".to_string(),
+        _ => e.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn res(path: &str) -> ResourcePath {
+        match parse_api_path(path) {
+            Some(ApiPath::Resource(r)) => r,
+            other => panic!("{path}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn parses_resource_paths() {
+        let r = res("/api/v1/namespaces/default/pods/web-0/log");
+        assert_eq!((r.rt.plural, r.namespace.as_deref(), r.name.as_deref(), r.subresource.as_deref()),
+            ("pods", Some("default"), Some("web-0"), Some("log")));
+        let r = res("/api/v1/namespaces/default");
+        assert_eq!((r.rt.plural, r.namespace, r.name.as_deref()), ("namespaces", None, Some("default")));
+        let r = res("/api/v1/namespaces/x/finalize");
+        assert_eq!((r.rt.plural, r.name.as_deref(), r.subresource.as_deref()), ("namespaces", Some("x"), Some("finalize")));
+        let r = res("/apis/apps/v1/statefulsets");
+        assert_eq!((r.rt.plural, r.namespace), ("statefulsets", None));
+        let r = res("/apis/apps/v1/namespaces/ns/statefulsets/web/scale");
+        assert_eq!((r.namespace.as_deref(), r.subresource.as_deref()), (Some("ns"), Some("scale")));
+        assert!(matches!(parse_api_path("/apis/apps/v1/foos"), Some(ApiPath::Unknown)));
+        assert!(matches!(parse_api_path("/api/v1/namespaces/a/nodes/x"), Some(ApiPath::Unknown)));
+        assert!(matches!(parse_api_path("/apis/apps"), Some(ApiPath::Group { .. })));
+    }
+
+    #[test]
+    fn parses_queries() {
+        let q = Query::parse(Some("command=ls&command=-l&labelSelector=app%3Dweb&x"));
+        assert_eq!(q.all("command").collect::<Vec<_>>(), vec!["ls", "-l"]);
+        assert_eq!(q.get("labelSelector"), Some("app=web"));
+        assert_eq!(q.get("x"), Some(""));
+        assert_eq!(percent_decode("a%2"), "a%2");
+    }
+}

@@ -1,0 +1,952 @@
+//! The generic REST handler: create, read, list, update, patch and delete of any kind.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::Request;
+use axum::response::Response;
+use berth_api::meta;
+use berth_api::registry::{self, ResourceType};
+use berth_store::{Compare, KeyValue, Op, RangeRequest, TxnResult};
+use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use http_body_util::BodyExt;
+use serde_json::{Map, Value, json};
+
+use crate::AppState;
+use crate::error::{ApiError, ApiResult};
+use crate::request::{FieldValidation, MAX_BODY_BYTES, Query, ResourcePath, decode_body};
+use crate::response::{self, json_response, object_bytes, object_value};
+use crate::strategy;
+use crate::table::{self, Rendering};
+
+/// How many times a write that lost a compare-and-swap race is retried (patch, status, scale).
+const MAX_UPDATE_ATTEMPTS: usize = 16;
+
+pub async fn handle(state: &Arc<AppState>, req: Request, rp: ResourcePath, query: Query) -> ApiResult<Response> {
+    let (parts, body) = req.into_parts();
+    let headers = parts.headers;
+    let rendering = Rendering::from_accept(&headers, &query)?;
+    let rt = rp.rt;
+    let sub = rp.subresource.as_deref();
+    if let Some(s) = sub {
+        let known = rt.has_named_subresource(s);
+        if !known {
+            return Err(ApiError::NoRoute);
+        }
+    }
+    let method = parts.method;
+    match (&method, rp.name.as_deref(), sub) {
+        (&Method::GET, None, None) if query.flag("watch") => crate::watch::watch(state, &rp, &query, rendering).await,
+        (&Method::GET, None, None) => list(state, &rp, &query, rendering).await,
+        (&Method::GET, Some(name), None | Some("status")) => {
+            let kv = get_kv(state, rt, rp.namespace.as_deref(), name).await?;
+            render_one(rt, &kv, rendering, StatusCode::OK)
+        }
+        (&Method::GET, Some(name), Some("scale")) => {
+            let kv = get_kv(state, rt, rp.namespace.as_deref(), name).await?;
+            Ok(json_response(StatusCode::OK, &strategy::scale_of(&object_value(&kv))?))
+        }
+        (&Method::POST, None, None) => {
+            let body = read_body(body).await?;
+            create(state, &rp, &query, &headers, &body, rendering).await
+        }
+        (&Method::POST, Some(name), Some("binding")) => {
+            let body = read_body(body).await?;
+            strategy::bind_pod(state, rp.namespace.as_deref().unwrap_or_default(), name, &headers, &body, &query).await
+        }
+        (&Method::PUT, Some(name), _) => {
+            let body = read_body(body).await?;
+            let new = decode_body(content_type(&headers), &body)?;
+            replace(state, &rp, name, sub, new, &query, rendering).await
+        }
+        (&Method::PATCH, Some(name), _) => {
+            let body = read_body(body).await?;
+            patch(state, &rp, name, sub, &headers, &body, &query, rendering).await
+        }
+        (&Method::DELETE, Some(name), None) => {
+            let body = read_body(body).await?;
+            let opts = DeleteOptions::parse(&query, &body)?;
+            delete(state, rt, rp.namespace.as_deref(), name, &opts).await
+        }
+        (&Method::DELETE, None, None) if rt.collection_delete => {
+            let body = read_body(body).await?;
+            let opts = DeleteOptions::parse(&query, &body)?;
+            delete_collection(state, &rp, &query, &opts).await
+        }
+        _ => Err(ApiError::MethodNotAllowed),
+    }
+}
+
+trait NamedSubresource {
+    fn has_named_subresource(&self, name: &str) -> bool;
+}
+
+impl NamedSubresource for ResourceType {
+    fn has_named_subresource(&self, name: &str) -> bool {
+        (self.kind == "Namespace" && name == "finalize")
+            || registry::Subresource::from_name(name).is_some_and(|s| self.has(s))
+    }
+}
+
+pub fn content_type(headers: &HeaderMap) -> &str {
+    headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("application/json")
+}
+
+async fn read_body(body: Body) -> ApiResult<bytes::Bytes> {
+    let limited = http_body_util::Limited::new(body, MAX_BODY_BYTES);
+    match limited.collect().await {
+        Ok(c) => Ok(c.to_bytes()),
+        Err(e) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => {
+            Err(ApiError::TooLarge(MAX_BODY_BYTES))
+        }
+        Err(e) => Err(ApiError::BadRequest(format!("unable to read request body: {e}"))),
+    }
+}
+
+pub async fn get_kv(state: &AppState, rt: &'static ResourceType, ns: Option<&str>, name: &str) -> ApiResult<Arc<KeyValue>> {
+    state
+        .store
+        .get(&rt.key(ns, name), None)
+        .await?
+        .ok_or_else(|| ApiError::NotFound { rt, name: name.to_string() })
+}
+
+fn render_one(rt: &'static ResourceType, kv: &KeyValue, rendering: Rendering, code: StatusCode) -> ApiResult<Response> {
+    match rendering {
+        Rendering::Object => {
+            let mut out = Vec::with_capacity(kv.value.len() + 32);
+            object_bytes(kv, &mut out);
+            Ok(response::bytes_response(code, out, "application/json"))
+        }
+        Rendering::Table(opts) => {
+            let obj = object_value(kv);
+            Ok(json_response(code, &table::table(rt, &[obj], opts, json!({"resourceVersion": kv.mod_revision.to_string()}), true)))
+        }
+    }
+}
+
+fn respond_value(rt: &'static ResourceType, obj: &Value, rendering: Rendering, code: StatusCode, warnings: &[String]) -> Response {
+    let mut r = match rendering {
+        Rendering::Object => json_response(code, obj),
+        Rendering::Table(opts) => json_response(code, &table::table(rt, std::slice::from_ref(obj), opts, json!({}), true)),
+    };
+    add_warnings(&mut r, warnings);
+    r
+}
+
+fn add_warnings(r: &mut Response, warnings: &[String]) {
+    for w in warnings {
+        let text = format!("299 - {}", serde_json::to_string(w).unwrap_or_default());
+        if let Ok(v) = HeaderValue::from_str(&text) {
+            r.headers_mut().append("Warning", v);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// List
+
+/// A continue token: the revision the list is read at and the last key returned.
+fn encode_continue(revision: i64, last_key: &str) -> String {
+    use base64::Engine;
+    let body = json!({"v": "meta.k8s.io/v1", "rv": revision, "start": format!("{last_key}\u{0}")});
+    base64::engine::general_purpose::STANDARD.encode(body.to_string())
+}
+
+fn decode_continue(token: &str) -> ApiResult<(i64, String)> {
+    use base64::Engine;
+    let bad = || ApiError::BadRequest("continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)".into());
+    let raw = base64::engine::general_purpose::STANDARD
+        .decode(token)
+        .or_else(|_| base64::engine::general_purpose::URL_SAFE.decode(token))
+        .map_err(|_| bad())?;
+    let v: Value = serde_json::from_slice(&raw).map_err(|_| bad())?;
+    let rv = v["rv"].as_i64().filter(|r| *r > 0).ok_or_else(bad)?;
+    let start = v["start"].as_str().ok_or_else(bad)?;
+    Ok((rv, start.trim_end_matches('\u{0}').to_string()))
+}
+
+/// Label and field selectors of a list or watch request.
+pub struct Filter {
+    labels: Option<berth_api::selectors::LabelSelector>,
+    fields: Option<berth_api::selectors::FieldSelector>,
+    rt: &'static ResourceType,
+}
+
+impl Filter {
+    pub fn from_query(rt: &'static ResourceType, q: &Query) -> ApiResult<Filter> {
+        use berth_api::selectors::{FieldSelector, LabelSelector};
+        let labels = match q.get("labelSelector").filter(|s| !s.trim().is_empty()) {
+            Some(s) => Some(LabelSelector::parse(s).map_err(|e| ApiError::BadRequest(format!("unable to parse requirement: {e}")))?),
+            None => None,
+        };
+        let fields = match q.get("fieldSelector").filter(|s| !s.trim().is_empty()) {
+            Some(s) => {
+                let fs = FieldSelector::parse(s).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+                let probe = json!({"metadata": {}});
+                for f in fs.fields() {
+                    if berth_api::selectors::field_value(rt, &probe, f).is_none() && !f.starts_with("metadata.") {
+                        return Err(ApiError::BadRequest(format!("field label not supported: {f}")));
+                    }
+                }
+                Some(fs)
+            }
+            None => None,
+        };
+        Ok(Filter { labels, fields, rt })
+    }
+
+    pub fn is_everything(&self) -> bool {
+        self.labels.is_none() && self.fields.is_none()
+    }
+
+    /// The single object name a `metadata.name=` field selector pins, if any.
+    pub fn matches(&self, obj: &Value) -> bool {
+        if let Some(l) = &self.labels {
+            if !l.matches(meta::labels(obj)) {
+                return false;
+            }
+        }
+        if let Some(f) = &self.fields {
+            let rt = self.rt;
+            if !f.matches(|field| berth_api::selectors::field_value(rt, obj, field)) {
+                return false;
+            }
+        }
+        true
+    }
+}
+
+async fn list(state: &AppState, rp: &ResourcePath, q: &Query, rendering: Rendering) -> ApiResult<Response> {
+    let rt = rp.rt;
+    let filter = Filter::from_query(rt, q)?;
+    let limit = q.int("limit")?.filter(|l| *l > 0).map(|l| l as usize).unwrap_or(0);
+    let prefix = rt.list_prefix(rp.namespace.as_deref());
+    let (mut revision, mut start_after) = match q.get("continue").filter(|c| !c.is_empty()) {
+        Some(token) => {
+            let (rv, start) = decode_continue(token)?;
+            (Some(rv), Some(start))
+        }
+        None => {
+            let rv = match (q.get("resourceVersion"), q.get("resourceVersionMatch")) {
+                (Some(rv), Some("Exact")) if !rv.is_empty() => Some(parse_rv(rv)?),
+                _ => None,
+            };
+            (rv, None)
+        }
+    };
+    let mut items: Vec<Arc<KeyValue>> = Vec::new();
+    let mut more = false;
+    let mut last_key = None;
+    loop {
+        let want = if limit == 0 { 0 } else { (limit - items.len()).max(if filter.is_everything() { 0 } else { 64 }) };
+        let res = state
+            .store
+            .range(RangeRequest { prefix: prefix.clone(), start_after: start_after.clone(), limit: want, revision })
+            .await
+            .map_err(|e| match e {
+                berth_store::Error::Compacted { .. } if q.get("continue").is_some() => ApiError::Expired(
+                    "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.".into(),
+                ),
+                other => other.into(),
+            })?;
+        revision = Some(res.revision);
+        let exhausted = !res.more;
+        for kv in res.kvs {
+            if limit != 0 && items.len() == limit {
+                more = true;
+                break;
+            }
+            last_key = Some(kv.key.clone());
+            if filter.is_everything() || filter.matches(&object_value(&kv)) {
+                items.push(kv);
+            }
+        }
+        if more || exhausted || limit == 0 {
+            if !exhausted && limit != 0 && items.len() == limit {
+                more = true;
+            }
+            break;
+        }
+        if items.len() == limit {
+            more = true;
+            break;
+        }
+        start_after = last_key.clone();
+    }
+    let revision = revision.unwrap_or_else(|| state.store.current_revision());
+    let mut list_meta = json!({"resourceVersion": revision.to_string()});
+    if more {
+        if let Some(k) = items.last().map(|kv| kv.key.clone()) {
+            list_meta["continue"] = json!(encode_continue(revision, &k));
+        }
+    }
+    match rendering {
+        Rendering::Table(opts) => {
+            let objs: Vec<Value> = items.iter().map(|kv| object_value(kv)).collect();
+            Ok(json_response(StatusCode::OK, &table::table(rt, &objs, opts, list_meta, false)))
+        }
+        Rendering::Object => {
+            let mut out = Vec::with_capacity(items.iter().map(|kv| kv.value.len() + 40).sum::<usize>() + 256);
+            out.extend_from_slice(b"{\"kind\":");
+            out.extend_from_slice(serde_json::to_string(&rt.list_kind()).unwrap_or_default().as_bytes());
+            out.extend_from_slice(b",\"apiVersion\":");
+            out.extend_from_slice(serde_json::to_string(&rt.api_version()).unwrap_or_default().as_bytes());
+            out.extend_from_slice(b",\"metadata\":");
+            out.extend_from_slice(list_meta.to_string().as_bytes());
+            out.extend_from_slice(b",\"items\":[");
+            for (i, kv) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                object_bytes(kv, &mut out);
+            }
+            out.extend_from_slice(b"]}");
+            Ok(response::bytes_response(StatusCode::OK, out, "application/json"))
+        }
+    }
+}
+
+pub fn parse_rv(rv: &str) -> ApiResult<i64> {
+    rv.parse::<i64>()
+        .ok()
+        .filter(|r| *r >= 0)
+        .ok_or_else(|| ApiError::BadRequest(format!("invalid resource version: {rv:?}")))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Create
+
+/// Decodes into the kind's type (dropping unknown fields per `fieldValidation`) and applies defaults.
+fn normalize(rt: &'static ResourceType, obj: Value, fv: FieldValidation) -> ApiResult<(Value, Vec<String>)> {
+    if !obj.is_object() {
+        return Err(ApiError::BadRequest(format!(
+            "Object 'Kind' is missing in '{}'",
+            serde_json::to_string(&obj).unwrap_or_default()
+        )));
+    }
+    let mut unknown = Vec::new();
+    let normalized = rt
+        .codec
+        .normalize(obj, true, &mut |path| unknown.push(path))
+        .map_err(|e| ApiError::BadRequest(decode_error_message(rt, &e)))?;
+    let mut warnings = Vec::new();
+    if !unknown.is_empty() {
+        match fv {
+            FieldValidation::Strict => {
+                let msgs: Vec<String> = unknown.iter().map(|p| format!("unknown field \"{p}\"")).collect();
+                return Err(ApiError::BadRequest(format!("strict decoding error: {}", msgs.join(", "))));
+            }
+            FieldValidation::Warn => warnings.extend(unknown.iter().map(|p| format!("unknown field \"{p}\""))),
+            FieldValidation::Ignore => {}
+        }
+    }
+    Ok((normalized, warnings))
+}
+
+fn decode_error_message(rt: &ResourceType, err: &str) -> String {
+    format!("{} in version \"{}\" cannot be handled as a {}: {err}", rt.kind, rt.version, rt.kind)
+}
+
+/// Checks `apiVersion`/`kind` in a body against the endpoint, filling them when absent.
+fn check_type_meta(rt: &ResourceType, obj: &mut Value) -> ApiResult<()> {
+    let Some(map) = obj.as_object_mut() else {
+        return Err(ApiError::BadRequest("the body of the request must be a JSON object".into()));
+    };
+    let api_version = rt.api_version();
+    match map.get("apiVersion").and_then(Value::as_str) {
+        Some(v) if !v.is_empty() && v != api_version => {
+            return Err(ApiError::BadRequest(format!(
+                "the API version in the data ({v}) does not match the expected API version ({api_version})"
+            )));
+        }
+        _ => {}
+    }
+    match map.get("kind").and_then(Value::as_str) {
+        Some(k) if !k.is_empty() && k != rt.kind => {
+            return Err(ApiError::BadRequest(format!(
+                "the kind in the data ({k}) does not match the expected kind ({})", rt.kind
+            )));
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// The stored form: `apiVersion`, `kind`, `metadata` first (see [`response::object_bytes`]),
+/// without `resourceVersion` (the store's revision is the version).
+pub fn canonical_bytes(rt: &ResourceType, obj: &Value) -> Vec<u8> {
+    let mut out = Map::new();
+    out.insert("apiVersion".into(), Value::from(rt.api_version()));
+    out.insert("kind".into(), Value::from(rt.kind));
+    let mut metadata = obj.get("metadata").cloned().unwrap_or_else(|| json!({}));
+    if let Some(m) = metadata.as_object_mut() {
+        m.remove("resourceVersion");
+    }
+    out.insert("metadata".into(), metadata);
+    if let Some(map) = obj.as_object() {
+        for (k, v) in map {
+            if !matches!(k.as_str(), "apiVersion" | "kind" | "metadata") {
+                out.insert(k.clone(), v.clone());
+            }
+        }
+    }
+    serde_json::to_vec(&Value::Object(out)).unwrap_or_default()
+}
+
+fn with_type_meta(rt: &ResourceType, obj: &Value) -> Value {
+    serde_json::from_slice(&canonical_bytes(rt, obj)).unwrap_or(Value::Null)
+}
+
+fn now() -> jiff::Timestamp {
+    jiff::Timestamp::now()
+}
+
+/// Refuses new objects in a missing or terminating namespace.
+async fn check_namespace_open(state: &AppState, rt: &ResourceType, ns: Option<&str>) -> ApiResult<()> {
+    let (Some(ns), true) = (ns, rt.namespaced) else { return Ok(()) };
+    let namespaces = registry::find("", "v1", "namespaces").expect("namespaces are registered");
+    match state.store.get(&namespaces.key(None, ns), None).await? {
+        None => Err(ApiError::namespace_not_found(ns)),
+        Some(kv) if meta::is_deleting(&object_value(&kv)) => Err(ApiError::Forbidden(format!(
+            "{} \"{}\" is forbidden: unable to create new content in namespace {ns} because it is being terminated",
+            rt.qualified_plural(),
+            "",
+        ))),
+        Some(_) => Ok(()),
+    }
+}
+
+async fn create(
+    state: &AppState,
+    rp: &ResourcePath,
+    q: &Query,
+    headers: &HeaderMap,
+    body: &[u8],
+    rendering: Rendering,
+) -> ApiResult<Response> {
+    let rt = rp.rt;
+    let mut obj = decode_body(content_type(headers), body)?;
+    check_type_meta(rt, &mut obj)?;
+    let fv = FieldValidation::from_query(q)?;
+    let dry_run = q.dry_run()?;
+    let (mut obj, warnings) = normalize(rt, obj, fv)?;
+    // Namespace: the URL's, which a body may repeat but not contradict.
+    let ns = rp.namespace.clone();
+    if rt.namespaced {
+        let url_ns = ns.clone().unwrap_or_default();
+        match meta::namespace(&obj) {
+            Some(body_ns) if body_ns != url_ns => {
+                return Err(ApiError::BadRequest(
+                    "the namespace of the provided object does not match the namespace sent on the request".into(),
+                ));
+            }
+            _ => meta::set_meta(&mut obj, "namespace", Value::from(url_ns)),
+        }
+    } else {
+        meta::set_meta(&mut obj, "namespace", Value::Null);
+    }
+    if meta::name(&obj).is_none() {
+        if let Some(prefix) = meta::meta_str(&obj, "generateName") {
+            let generated = format!("{prefix}{}", crate::ids::name_suffix());
+            meta::set_meta(&mut obj, "name", Value::from(generated));
+        }
+    }
+    let name = meta::name(&obj).unwrap_or_default().to_string();
+    if name.is_empty() {
+        return Err(ApiError::invalid(
+            rt,
+            "",
+            vec![berth_api::FieldError::required("metadata.name", "name or generateName is required")],
+        ));
+    }
+    check_namespace_open(state, rt, ns.as_deref()).await.map_err(|e| match e {
+        ApiError::Forbidden(_) => ApiError::Forbidden(format!(
+            "{} \"{name}\" is forbidden: unable to create new content in namespace {} because it is being terminated",
+            rt.qualified_plural(),
+            ns.as_deref().unwrap_or_default()
+        )),
+        other => other,
+    })?;
+    let created = now();
+    {
+        let m = meta::metadata_mut(&mut obj);
+        m.insert("uid".into(), Value::from(crate::ids::new_uid()));
+        m.insert("creationTimestamp".into(), Value::from(meta::format_time(created)));
+        for f in ["resourceVersion", "deletionTimestamp", "deletionGracePeriodSeconds", "selfLink"] {
+            m.remove(f);
+        }
+        if rt.has_generation {
+            m.insert("generation".into(), Value::from(1));
+        } else {
+            m.remove("generation");
+        }
+    }
+    strategy::prepare_for_create(state, rt, &mut obj).await?;
+    let mut errors = strategy::validate_meta(rt, &obj, None);
+    errors.extend(rt.codec.validate(&obj, None));
+    if !errors.is_empty() {
+        return Err(ApiError::invalid(rt, &name, errors));
+    }
+    strategy::record_managed_fields(rt, None, &mut obj, q.get("fieldManager"), headers, "Update");
+    let obj = with_type_meta(rt, &obj);
+    if dry_run {
+        return Ok(respond_value(rt, &obj, rendering, StatusCode::CREATED, &warnings));
+    }
+    let key = rt.key(ns.as_deref(), &name);
+    let bytes = canonical_bytes(rt, &obj);
+    match state.store.txn(vec![Compare::Absent(key.clone())], vec![Op::Put { key, value: bytes }]).await? {
+        TxnResult::Committed { kvs, .. } => {
+            let kv = kvs.into_iter().next().flatten().ok_or_else(|| ApiError::Internal("missing write result".into()))?;
+            let mut r = render_one(rt, &kv, rendering, StatusCode::CREATED)?;
+            add_warnings(&mut r, &warnings);
+            Ok(r)
+        }
+        TxnResult::Failed { .. } => Err(ApiError::AlreadyExists { rt, name }),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Update and patch
+
+/// What an update changes: the whole object, its status, or the namespace finalizers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    Main,
+    Status,
+    Finalize,
+    /// Spec and status together (pods/binding sets the node and the PodScheduled condition).
+    Whole,
+}
+
+impl Target {
+    fn from_sub(sub: Option<&str>) -> Target {
+        match sub {
+            Some("status") => Target::Status,
+            Some("finalize") => Target::Finalize,
+            _ => Target::Main,
+        }
+    }
+}
+
+/// The result of a successful update.
+pub struct Updated {
+    pub object: Value,
+    pub created: bool,
+    /// The object was removed (its last finalizer went away while it was being deleted).
+    pub deleted: bool,
+}
+
+/// Runs one update of an existing object: `compute` turns the current object into the
+/// requested one; this applies the kind's update rules, validates and stores it under a
+/// compare-and-swap, retrying when another writer won the race and `compute` allows it.
+#[allow(clippy::too_many_arguments)]
+pub async fn update_object(
+    state: &AppState,
+    rt: &'static ResourceType,
+    ns: Option<&str>,
+    name: &str,
+    target: Target,
+    q: &Query,
+    headers: &HeaderMap,
+    operation: &str,
+    mut compute: impl FnMut(Option<&Value>) -> ApiResult<Requested>,
+) -> ApiResult<(Updated, Vec<String>)> {
+    let fv = FieldValidation::from_query(q)?;
+    let dry_run = q.dry_run()?;
+    let key = rt.key(ns, name);
+    for _ in 0..MAX_UPDATE_ATTEMPTS {
+        let current = state.store.get(&key, None).await?;
+        let current_obj = current.as_ref().map(|kv| object_value(kv));
+        let requested = compute(current_obj.as_ref())?;
+        let Some(kv) = current else {
+            if requested.create_if_missing && strategy::allow_create_on_update(rt) && target == Target::Main {
+                // Fall back to create semantics.
+                let body = serde_json::to_vec(&requested.object).unwrap_or_default();
+                let rp = ResourcePath { rt, namespace: ns.map(str::to_string), name: None, subresource: None };
+                let mut h = headers.clone();
+                h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+                let resp = create(state, &rp, q, &h, &body, Rendering::Object).await?;
+                let bytes = resp.into_body().collect().await.map_err(|e| ApiError::Internal(e.to_string()))?.to_bytes();
+                let object = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+                return Ok((Updated { object, created: true, deleted: false }, Vec::new()));
+            }
+            return Err(ApiError::NotFound { rt, name: name.to_string() });
+        };
+        let old = current_obj.expect("current exists");
+        if let Some(rv) = requested.precondition_rv.as_deref() {
+            if rv != kv.mod_revision.to_string() {
+                return Err(ApiError::conflict_modified(rt, name));
+            }
+        }
+        let (mut new, warnings) = normalize(rt, requested.object, fv)?;
+        // Identity checks.
+        match meta::name(&new) {
+            Some(n) if n != name => {
+                return Err(ApiError::BadRequest(format!(
+                    "the name of the object ({n}) does not match the name on the URL ({name})"
+                )));
+            }
+            _ => meta::set_meta(&mut new, "name", Value::from(name)),
+        }
+        if rt.namespaced {
+            let url_ns = ns.unwrap_or_default();
+            match meta::namespace(&new) {
+                Some(body_ns) if body_ns != url_ns => {
+                    return Err(ApiError::BadRequest(
+                        "the namespace of the provided object does not match the namespace sent on the request".into(),
+                    ));
+                }
+                _ => meta::set_meta(&mut new, "namespace", Value::from(url_ns)),
+            }
+        }
+        let mut new = match target {
+            Target::Main => {
+                let mut n = new;
+                if rt.subresources.contains(&registry::Subresource::Status) || rt.kind == "Namespace" {
+                    strategy::keep_status(&old, &mut n);
+                }
+                n
+            }
+            Target::Status => strategy::status_only(&old, &new),
+            Target::Finalize => strategy::finalize_only(&old, &new),
+            Target::Whole => new,
+        };
+        for f in ["uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds"] {
+            meta::copy_meta(&old, &mut new, f);
+        }
+        if rt.has_generation {
+            let old_gen = old["metadata"]["generation"].as_i64().unwrap_or(1);
+            let spec_changed = old.get("spec") != new.get("spec");
+            meta::set_meta(&mut new, "generation", Value::from(if spec_changed { old_gen + 1 } else { old_gen }));
+        } else {
+            meta::set_meta(&mut new, "generation", Value::Null);
+        }
+        strategy::prepare_for_update(rt, &old, &mut new, target)?;
+        let mut errors = strategy::validate_meta(rt, &new, Some(&old));
+        if target != Target::Finalize {
+            errors.extend(rt.codec.validate(&new, Some(&old)));
+        }
+        if !errors.is_empty() {
+            return Err(ApiError::invalid(rt, name, errors));
+        }
+        strategy::record_managed_fields(rt, Some(&old), &mut new, q.get("fieldManager"), headers, operation);
+        let new = with_type_meta(rt, &new);
+        // A deleting object whose last finalizer is gone is removed.
+        let remove = meta::is_deleting(&new) && strategy::finalizers_done(rt, &new);
+        let mut unchanged = old.clone();
+        meta::set_meta(&mut unchanged, "resourceVersion", Value::Null);
+        let mut compare_new = new.clone();
+        meta::set_meta(&mut compare_new, "resourceVersion", Value::Null);
+        if !remove && strategy::without_managed_times(&unchanged) == strategy::without_managed_times(&compare_new) {
+            // No-op updates do not write (the resourceVersion stays).
+            return Ok((Updated { object: old, created: false, deleted: false }, warnings));
+        }
+        if dry_run {
+            return Ok((Updated { object: new, created: false, deleted: remove }, warnings));
+        }
+        let op = if remove { Op::Delete { key: key.clone() } } else { Op::Put { key: key.clone(), value: canonical_bytes(rt, &new) } };
+        match state.store.txn(vec![Compare::ModRevision(key.clone(), kv.mod_revision)], vec![op]).await? {
+            TxnResult::Committed { kvs, revision } => {
+                let object = if remove {
+                    let mut o = new;
+                    meta::set_meta(&mut o, "resourceVersion", Value::from(revision.to_string()));
+                    o
+                } else {
+                    object_value(&kvs[0].clone().ok_or_else(|| ApiError::Internal("missing write result".into()))?)
+                };
+                return Ok((Updated { object, created: false, deleted: remove }, warnings));
+            }
+            TxnResult::Failed { .. } => {
+                if requested.precondition_rv.is_some() {
+                    return Err(ApiError::conflict_modified(rt, name));
+                }
+            }
+        }
+    }
+    Err(ApiError::conflict_modified(rt, name))
+}
+
+/// The object a write asks for, and how it may be retried.
+pub struct Requested {
+    pub object: Value,
+    /// Fail with 409 unless the current resourceVersion is this one.
+    pub precondition_rv: Option<String>,
+    pub create_if_missing: bool,
+}
+
+async fn replace(
+    state: &AppState,
+    rp: &ResourcePath,
+    name: &str,
+    sub: Option<&str>,
+    mut body: Value,
+    q: &Query,
+    rendering: Rendering,
+) -> ApiResult<Response> {
+    let rt = rp.rt;
+    if sub == Some("scale") {
+        return strategy::update_scale(state, rp, name, body, q).await;
+    }
+    check_type_meta(rt, &mut body)?;
+    let rv = meta::resource_version(&body).map(str::to_string);
+    if rv.is_none() && !strategy::allow_unconditional_update(rt) {
+        return Err(ApiError::invalid(
+            rt,
+            name,
+            vec![berth_api::FieldError::invalid("metadata.resourceVersion", "", "must be specified for an update")],
+        ));
+    }
+    let target = Target::from_sub(sub);
+    let (updated, warnings) = update_object(state, rt, rp.namespace.as_deref(), name, target, q, &HeaderMap::new(), "Update", |_| {
+        Ok(Requested { object: body.clone(), precondition_rv: rv.clone(), create_if_missing: true })
+    })
+    .await?;
+    let code = if updated.created { StatusCode::CREATED } else { StatusCode::OK };
+    Ok(respond_value(rt, &updated.object, rendering, code, &warnings))
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn patch(
+    state: &AppState,
+    rp: &ResourcePath,
+    name: &str,
+    sub: Option<&str>,
+    headers: &HeaderMap,
+    body: &[u8],
+    q: &Query,
+    rendering: Rendering,
+) -> ApiResult<Response> {
+    let rt = rp.rt;
+    let ct = content_type(headers).split(';').next().unwrap_or("").trim().to_string();
+    let patch_kind = crate::strategy::PatchKind::from_content_type(&ct).ok_or_else(|| {
+        ApiError::UnsupportedMediaType(format!(
+            "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json"
+        ))
+    })?;
+    if sub == Some("scale") {
+        return strategy::patch_scale(state, rp, name, patch_kind, body, q).await;
+    }
+    let patch_doc = match patch_kind {
+        crate::strategy::PatchKind::Apply => crate::request::decode_yaml(body)?,
+        _ => serde_json::from_slice::<Value>(body).map_err(|e| ApiError::BadRequest(format!("error decoding patch: {e}")))?,
+    };
+    let target = Target::from_sub(sub);
+    let manager = q.get("fieldManager").map(str::to_string);
+    if patch_kind == crate::strategy::PatchKind::Apply && manager.as_deref().unwrap_or("").is_empty() {
+        return Err(ApiError::BadRequest(
+            "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is required for apply patch".into(),
+        ));
+    }
+    let force = q.flag("force");
+    let operation = if patch_kind == crate::strategy::PatchKind::Apply { "Apply" } else { "Update" };
+    let (updated, warnings) = update_object(state, rt, rp.namespace.as_deref(), name, target, q, headers, operation, |current| {
+        let precondition_rv = patch_doc.get("metadata").and_then(|m| m.get("resourceVersion")).and_then(Value::as_str).map(str::to_string);
+        let object = match current {
+            Some(cur) => strategy::apply_patch(rt, cur, &patch_doc, patch_kind, manager.as_deref().unwrap_or(""), force)?,
+            None if patch_kind == crate::strategy::PatchKind::Apply => {
+                strategy::apply_patch(rt, &Value::Null, &patch_doc, patch_kind, manager.as_deref().unwrap_or(""), force)?
+            }
+            None => return Err(ApiError::NotFound { rt, name: name.to_string() }),
+        };
+        Ok(Requested { object, precondition_rv, create_if_missing: patch_kind == crate::strategy::PatchKind::Apply })
+    })
+    .await?;
+    let code = if updated.created { StatusCode::CREATED } else { StatusCode::OK };
+    if sub == Some("scale") {
+        return Ok(json_response(code, &strategy::scale_of(&updated.object)?));
+    }
+    Ok(respond_value(rt, &updated.object, rendering, code, &warnings))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Delete
+
+#[derive(Debug, Default)]
+pub struct DeleteOptions {
+    pub grace_period_seconds: Option<i64>,
+    pub propagation_policy: Option<String>,
+    pub precondition_uid: Option<String>,
+    pub precondition_rv: Option<String>,
+    pub dry_run: bool,
+}
+
+impl DeleteOptions {
+    pub fn parse(q: &Query, body: &[u8]) -> ApiResult<DeleteOptions> {
+        let mut o = DeleteOptions { dry_run: q.dry_run()?, ..Default::default() };
+        o.grace_period_seconds = q.int("gracePeriodSeconds")?;
+        o.propagation_policy = q.get("propagationPolicy").map(str::to_string);
+        if let Some(orphan) = q.get("orphanDependents") {
+            if orphan == "true" && o.propagation_policy.is_none() {
+                o.propagation_policy = Some("Orphan".into());
+            }
+        }
+        if !body.iter().all(u8::is_ascii_whitespace) {
+            let v: Value = serde_json::from_slice(body)
+                .map_err(|e| ApiError::BadRequest(format!("error decoding DeleteOptions: {e}")))?;
+            if let Some(g) = v.get("gracePeriodSeconds").and_then(Value::as_i64) {
+                o.grace_period_seconds = Some(g);
+            }
+            if let Some(p) = v.get("propagationPolicy").and_then(Value::as_str) {
+                o.propagation_policy = Some(p.to_string());
+            }
+            if v.get("orphanDependents").and_then(Value::as_bool) == Some(true) && o.propagation_policy.is_none() {
+                o.propagation_policy = Some("Orphan".into());
+            }
+            if let Some(p) = v.get("preconditions") {
+                o.precondition_uid = p.get("uid").and_then(Value::as_str).map(str::to_string);
+                o.precondition_rv = p.get("resourceVersion").and_then(Value::as_str).map(str::to_string);
+            }
+            if let Some(d) = v.get("dryRun").and_then(Value::as_array) {
+                if d.iter().any(|x| x == "All") {
+                    o.dry_run = true;
+                }
+            }
+        }
+        if let Some(p) = &o.propagation_policy {
+            if !matches!(p.as_str(), "Orphan" | "Background" | "Foreground") {
+                return Err(ApiError::invalid(
+                    registry::find("", "v1", "namespaces").expect("registered"),
+                    "",
+                    vec![berth_api::FieldError::not_supported("propagationPolicy", p.as_str(), &["Foreground", "Background", "Orphan", "nil"])],
+                ))
+                .map_err(|_| ApiError::BadRequest(format!(
+                    "DeleteOptions.meta.k8s.io \"\" is invalid: propagationPolicy: Unsupported value: \"{p}\": supported values: \"Foreground\", \"Background\", \"Orphan\", \"nil\""
+                )));
+            }
+        }
+        if o.grace_period_seconds.is_some_and(|g| g < 0) {
+            o.grace_period_seconds = Some(1);
+        }
+        Ok(o)
+    }
+}
+
+pub async fn delete(
+    state: &AppState,
+    rt: &'static ResourceType,
+    ns: Option<&str>,
+    name: &str,
+    opts: &DeleteOptions,
+) -> ApiResult<Response> {
+    let key = rt.key(ns, name);
+    for _ in 0..MAX_UPDATE_ATTEMPTS {
+        let kv = get_kv(state, rt, ns, name).await?;
+        let obj = object_value(&kv);
+        if let Some(uid) = &opts.precondition_uid {
+            let actual = meta::uid(&obj).unwrap_or_default();
+            if uid != actual {
+                return Err(ApiError::Conflict {
+                    rt,
+                    name: name.to_string(),
+                    detail: format!("Precondition failed: UID in precondition: {uid}, UID in object meta: {actual}"),
+                });
+            }
+        }
+        if let Some(rv) = &opts.precondition_rv {
+            let actual = kv.mod_revision.to_string();
+            if *rv != actual {
+                return Err(ApiError::Conflict {
+                    rt,
+                    name: name.to_string(),
+                    detail: format!(
+                        "Precondition failed: ResourceVersion in precondition: {rv}, ResourceVersion in object meta: {actual}"
+                    ),
+                });
+            }
+        }
+        let decision = strategy::plan_delete(rt, &obj, opts, now());
+        let (op, response_obj, code) = match decision {
+            strategy::DeleteDecision::Now => (Op::Delete { key: key.clone() }, obj.clone(), StatusCode::OK),
+            strategy::DeleteDecision::Mark(marked) => {
+                let code = if opts.propagation_policy.as_deref() == Some("Foreground") { StatusCode::ACCEPTED } else { StatusCode::OK };
+                if marked == obj {
+                    return Ok(json_response(code, &obj));
+                }
+                (Op::Put { key: key.clone(), value: canonical_bytes(rt, &marked) }, marked, code)
+            }
+        };
+        if opts.dry_run {
+            return Ok(delete_response(rt, &response_obj, matches!(op, Op::Delete { .. }), code));
+        }
+        let is_delete = matches!(op, Op::Delete { .. });
+        match state.store.txn(vec![Compare::ModRevision(key.clone(), kv.mod_revision)], vec![op]).await? {
+            TxnResult::Committed { kvs, .. } => {
+                let out = if is_delete {
+                    response_obj
+                } else {
+                    kvs[0].as_ref().map(|kv| object_value(kv)).unwrap_or(response_obj)
+                };
+                return Ok(delete_response(rt, &out, is_delete, code));
+            }
+            TxnResult::Failed { .. } => continue,
+        }
+    }
+    Err(ApiError::conflict_modified(rt, name))
+}
+
+/// Upstream answers an immediate delete with a Success Status (pods: with the object), and a
+/// delayed one with the object as it now stands.
+fn delete_response(rt: &ResourceType, obj: &Value, deleted_now: bool, code: StatusCode) -> Response {
+    if deleted_now && rt.kind != "Pod" {
+        let mut details = json!({"name": meta::name(obj).unwrap_or_default(), "kind": rt.plural});
+        if !rt.group.is_empty() {
+            details["group"] = json!(rt.group);
+        }
+        if let Some(uid) = meta::uid(obj) {
+            details["uid"] = json!(uid);
+        }
+        return json_response(
+            StatusCode::OK,
+            &json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "details": details}),
+        );
+    }
+    json_response(code, obj)
+}
+
+async fn delete_collection(state: &AppState, rp: &ResourcePath, q: &Query, opts: &DeleteOptions) -> ApiResult<Response> {
+    let rt = rp.rt;
+    let filter = Filter::from_query(rt, q)?;
+    let res = state
+        .store
+        .range(RangeRequest { prefix: rt.list_prefix(rp.namespace.as_deref()), ..Default::default() })
+        .await?;
+    let mut deleted = Vec::new();
+    for kv in res.kvs {
+        let obj = object_value(&kv);
+        if !filter.matches(&obj) {
+            continue;
+        }
+        let name = meta::name(&obj).unwrap_or_default().to_string();
+        match delete(state, rt, meta::namespace(&obj), &name, opts).await {
+            Ok(_) | Err(ApiError::NotFound { .. }) => deleted.push(obj),
+            Err(e) => return Err(e),
+        }
+    }
+    let list = json!({
+        "kind": rt.list_kind(),
+        "apiVersion": rt.api_version(),
+        "metadata": {"resourceVersion": state.store.current_revision().to_string()},
+        "items": deleted,
+    });
+    Ok(json_response(StatusCode::OK, &list))
+}
+
+/// Creates `default`, `kube-system`, `kube-public` and `kube-node-lease` when missing.
+pub async fn ensure_system_namespaces(state: &AppState) -> ApiResult<()> {
+    let rt = registry::find("", "v1", "namespaces").expect("namespaces are registered");
+    for ns in ["default", "kube-system", "kube-public", "kube-node-lease"] {
+        if state.store.get(&rt.key(None, ns), None).await?.is_some() {
+            continue;
+        }
+        let body = serde_json::to_vec(&json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})).unwrap_or_default();
+        let rp = ResourcePath { rt, namespace: None, name: None, subresource: None };
+        let mut headers = HeaderMap::new();
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        match create(state, &rp, &Query::default(), &headers, &body, Rendering::Object).await {
+            Ok(_) | Err(ApiError::AlreadyExists { .. }) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}

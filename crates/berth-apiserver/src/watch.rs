@@ -1,0 +1,248 @@
+//! Watch: a chunked stream of `{"type":…,"object":…}` events, with initial events,
+//! bookmarks, WatchList (`sendInitialEvents`) and 410 Expired for compacted history.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::response::Response;
+use berth_api::meta;
+use berth_api::registry::ResourceType;
+use berth_store::{Event, KeyValue, RangeRequest};
+use bytes::Bytes;
+use futures::StreamExt;
+use http::{HeaderValue, StatusCode, header};
+use serde_json::{Value, json};
+
+use crate::AppState;
+use crate::error::{ApiError, ApiResult};
+use crate::request::{Query, ResourcePath};
+use crate::response::{object_bytes, object_value};
+use crate::rest::{Filter, parse_rv};
+use crate::table::{Rendering, table_with};
+
+/// Upstream keeps a watch open between 30 and 60 minutes unless told otherwise.
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(1800);
+
+struct WatchParams {
+    start: Start,
+    bookmarks: bool,
+    initial_events_end: bool,
+    timeout: Duration,
+}
+
+enum Start {
+    /// Send the current state as ADDED events first, then changes after it.
+    CurrentState,
+    /// Only changes after this revision.
+    After(i64),
+}
+
+fn params(state: &AppState, q: &Query) -> ApiResult<WatchParams> {
+    let rv = q.get("resourceVersion").filter(|s| !s.is_empty());
+    let send_initial = match q.get("sendInitialEvents") {
+        Some("true") => Some(true),
+        Some("false") => Some(false),
+        _ => None,
+    };
+    let bookmarks = q.flag("allowWatchBookmarks");
+    if send_initial.is_some() {
+        if q.get("resourceVersionMatch") != Some("NotOlderThan") {
+            return Err(ApiError::Invalid {
+                kind: "ListOptions.meta.k8s.io".into(),
+                group: "meta.k8s.io".into(),
+                kind_only: "ListOptions".into(),
+                name: String::new(),
+                errors: vec![berth_api::FieldError::forbidden(
+                    "resourceVersionMatch",
+                    "sendInitialEvents requires setting resourceVersionMatch to NotOlderThan",
+                )],
+            });
+        }
+        if send_initial == Some(true) && !bookmarks {
+            return Err(ApiError::Invalid {
+                kind: "ListOptions.meta.k8s.io".into(),
+                group: "meta.k8s.io".into(),
+                kind_only: "ListOptions".into(),
+                name: String::new(),
+                errors: vec![berth_api::FieldError::forbidden(
+                    "allowWatchBookmarks",
+                    "sendInitialEvents requires setting allowWatchBookmarks to true",
+                )],
+            });
+        }
+    }
+    let start = match (send_initial, rv) {
+        (Some(true), _) | (None, None) | (None, Some("0")) => Start::CurrentState,
+        (_, Some(rv)) => Start::After(parse_rv(rv)?),
+        (Some(false), None) => Start::After(state.store.current_revision()),
+    };
+    let timeout = match q.int("timeoutSeconds")? {
+        Some(s) if s > 0 => Duration::from_secs(s as u64),
+        _ => DEFAULT_TIMEOUT,
+    };
+    Ok(WatchParams { start, bookmarks, initial_events_end: send_initial == Some(true), timeout })
+}
+
+pub async fn watch(state: &Arc<AppState>, rp: &ResourcePath, q: &Query, rendering: Rendering) -> ApiResult<Response> {
+    let rt = rp.rt;
+    let filter = Filter::from_query(rt, q)?;
+    let p = params(state, q)?;
+    let prefix = rt.list_prefix(rp.namespace.as_deref());
+    let mut encoder = Encoder { rt, rendering, columns_sent: false };
+    let mut initial: Vec<Bytes> = Vec::new();
+    let start_rev = match p.start {
+        Start::CurrentState => {
+            let res = state.store.range(RangeRequest { prefix: prefix.clone(), ..Default::default() }).await?;
+            for kv in &res.kvs {
+                let obj = object_value(kv);
+                if filter.matches(&obj) {
+                    initial.push(encoder.event("ADDED", kv, &obj));
+                }
+            }
+            if p.initial_events_end {
+                initial.push(encoder.bookmark(res.revision, true));
+            }
+            res.revision
+        }
+        Start::After(rv) => rv,
+    };
+    let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(256);
+    let stream = match state.store.watch(&prefix, start_rev).await {
+        Ok(s) => Some(s),
+        Err(berth_store::Error::Compacted { requested, compacted }) => {
+            let status = ApiError::Expired(format!("too old resource version: {requested} ({compacted})")).status();
+            let _ = tx.try_send(line(&json!({"type": "ERROR", "object": status})));
+            None
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let bookmark_interval = state.config.bookmark_interval;
+    let task = async move {
+        for chunk in initial {
+            if tx.send(chunk).await.is_err() {
+                return;
+            }
+        }
+        let Some(mut stream) = stream else { return };
+        let deadline = tokio::time::sleep(p.timeout);
+        tokio::pin!(deadline);
+        let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + bookmark_interval, bookmark_interval);
+        let mut last_rev = start_rev;
+        loop {
+            tokio::select! {
+                next = stream.next() => match next {
+                    Some(Ok(ev)) => {
+                        last_rev = ev.revision();
+                        if let Some(chunk) = encoder.change(&ev, &filter) {
+                            if tx.send(chunk).await.is_err() { return; }
+                        }
+                    }
+                    Some(Err(e)) => {
+                        let err = match e {
+                            berth_store::Error::Compacted { requested, compacted } => ApiError::Expired(format!("too old resource version: {requested} ({compacted})")),
+                            other => ApiError::Expired(format!("watch closed: {other}")),
+                        };
+                        let _ = tx.send(line(&json!({"type": "ERROR", "object": err.status()}))).await;
+                        return;
+                    }
+                    None => return,
+                },
+                _ = ticker.tick(), if p.bookmarks => {
+                    if tx.send(encoder.bookmark(last_rev, false)).await.is_err() { return; }
+                }
+                () = &mut deadline => {
+                    if p.bookmarks {
+                        let _ = tx.send(encoder.bookmark(last_rev, false)).await;
+                    }
+                    return;
+                }
+                () = tx.closed() => return,
+            }
+        }
+    };
+    tokio::spawn(task);
+    let body = Body::from_stream(futures::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|b| (Ok::<Bytes, std::convert::Infallible>(b), rx))
+    }));
+    let mut r = Response::new(body);
+    *r.status_mut() = StatusCode::OK;
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache, private"));
+    Ok(r)
+}
+
+fn line(v: &Value) -> Bytes {
+    let mut out = serde_json::to_vec(v).unwrap_or_default();
+    out.push(b'\n');
+    Bytes::from(out)
+}
+
+/// Turns store changes into watch events in the requested rendering.
+struct Encoder {
+    rt: &'static ResourceType,
+    rendering: Rendering,
+    columns_sent: bool,
+}
+
+impl Encoder {
+    fn event(&mut self, kind: &str, kv: &KeyValue, obj: &Value) -> Bytes {
+        match self.rendering {
+            Rendering::Object => {
+                let mut out = Vec::with_capacity(kv.value.len() + 64);
+                out.extend_from_slice(b"{\"type\":\"");
+                out.extend_from_slice(kind.as_bytes());
+                out.extend_from_slice(b"\",\"object\":");
+                object_bytes(kv, &mut out);
+                out.extend_from_slice(b"}\n");
+                Bytes::from(out)
+            }
+            Rendering::Table(opts) => {
+                let rv = kv.mod_revision.to_string();
+                let table = table_with(self.rt, std::slice::from_ref(obj), opts, json!({"resourceVersion": rv}), !self.columns_sent);
+                self.columns_sent = true;
+                line(&json!({"type": kind, "object": table}))
+            }
+        }
+    }
+
+    /// A change, as seen through the request's selectors (objects entering or leaving the
+    /// selection appear as ADDED or DELETED).
+    fn change(&mut self, ev: &Event, filter: &Filter) -> Option<Bytes> {
+        match ev {
+            Event::Put { kv, prev } => {
+                let obj = object_value(kv);
+                let now = filter.matches(&obj);
+                let before = prev.as_ref().map(|p| filter.matches(&object_value(p)));
+                let kind = match (before, now) {
+                    (None | Some(false), true) => "ADDED",
+                    (Some(true), true) => "MODIFIED",
+                    (Some(true), false) => "DELETED",
+                    _ => return None,
+                };
+                Some(self.event(kind, kv, &obj))
+            }
+            Event::Delete { prev, revision } => {
+                let mut obj = object_value(prev);
+                if !filter.matches(&obj) {
+                    return None;
+                }
+                meta::set_meta(&mut obj, "resourceVersion", json!(revision.to_string()));
+                let kv = KeyValue { mod_revision: *revision, ..(**prev).clone() };
+                Some(self.event("DELETED", &kv, &obj))
+            }
+        }
+    }
+
+    fn bookmark(&self, revision: i64, initial_events_end: bool) -> Bytes {
+        let mut metadata = json!({"resourceVersion": revision.to_string()});
+        if initial_events_end {
+            metadata["annotations"] = json!({"k8s.io/initial-events-end": "true"});
+        }
+        let object = match self.rendering {
+            Rendering::Object => json!({"kind": self.rt.kind, "apiVersion": self.rt.api_version(), "metadata": metadata}),
+            Rendering::Table(_) => json!({"kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": metadata, "columnDefinitions": null, "rows": []}),
+        };
+        line(&json!({"type": "BOOKMARK", "object": object}))
+    }
+}

@@ -1,0 +1,146 @@
+//! `berth server`: the store, the API server over TLS, the controllers, and their lifecycle.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use berth_apiserver::{AppState, Authenticator, ServerConfig, User};
+use berth_store::Store;
+use clap::{Args, ValueEnum};
+use serde_json::{Value, json};
+
+#[derive(Args, Debug)]
+pub struct ServerArgs {
+    /// Where state, certificates and the admin kubeconfig live.
+    #[arg(long, default_value = "berth-data")]
+    data_dir: PathBuf,
+    /// Address of the Kubernetes API (HTTPS). Loopback unless told otherwise.
+    #[arg(long, default_value = "127.0.0.1:6443")]
+    listen: SocketAddr,
+    /// Address of the web console (arrives with the console issue).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    console_listen: SocketAddr,
+    /// State store: `sqlite` (embedded) or `etcd://HOST:PORT[,…]`.
+    #[arg(long, default_value = "sqlite")]
+    store: String,
+    /// What runs pods on this machine.
+    #[arg(long, value_enum, default_value_t = NodeMode::Simulated)]
+    node_mode: NodeMode,
+    /// How many simulated nodes to run with `--node-mode simulated`.
+    #[arg(long, default_value_t = 1)]
+    simulated_nodes: u32,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum NodeMode {
+    Containerd,
+    Simulated,
+    None,
+}
+
+/// Bearer tokens, kept in the data directory so restarts keep the kubeconfig valid.
+fn load_or_create_tokens(dir: &Path) -> anyhow::Result<Value> {
+    let path = dir.join("tokens.json");
+    if let Ok(raw) = std::fs::read(&path) {
+        return serde_json::from_slice(&raw).with_context(|| format!("{} is not valid JSON", path.display()));
+    }
+    let tokens = json!({"admin": berth_apiserver::new_token(), "controllers": berth_apiserver::new_token()});
+    berth_apiserver::tls::write_private_file(&path, tokens.to_string().as_bytes())?;
+    Ok(tokens)
+}
+
+fn env_ms(name: &str, default: u64) -> Duration {
+    Duration::from_millis(std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default))
+}
+
+pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    if args.store != "sqlite" {
+        anyhow::bail!("--store {}: only the embedded sqlite store is available in this build", args.store);
+    }
+    if args.node_mode == NodeMode::Containerd {
+        anyhow::bail!("--node-mode containerd is not available yet; use simulated or none");
+    }
+    let dir = &args.data_dir;
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+    }
+
+    let store = berth_store::sqlite::SqliteStore::open(&dir.join("state.db")).context("opening the store")?;
+    let keep = std::env::var("BERTH_COMPACT_KEEP").ok().and_then(|v| v.parse().ok()).unwrap_or(10_000);
+    berth_store::sqlite::spawn_compactor(store.clone(), env_ms("BERTH_COMPACT_INTERVAL_MS", 300_000), keep);
+    let store: Arc<dyn Store> = store;
+
+    let material = berth_apiserver::tls::load_or_generate(dir).context("preparing certificates")?;
+    let tls = berth_apiserver::tls::server_config(&material)?;
+    let tokens = load_or_create_tokens(dir)?;
+    let admin_token = tokens["admin"].as_str().context("tokens.json lacks admin")?.to_string();
+    let controller_token = tokens["controllers"].as_str().context("tokens.json lacks controllers")?.to_string();
+    let mut authenticator = Authenticator::new();
+    authenticator.add_token(admin_token.clone(), User { name: "admin".into(), groups: vec!["system:masters".into()] });
+    authenticator.add_token(
+        controller_token.clone(),
+        User { name: "system:berth-controllers".into(), groups: vec!["system:masters".into()] },
+    );
+
+    let listener = tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("listening on {}", args.listen))?;
+    let bound = listener.local_addr()?;
+    let config = ServerConfig {
+        bookmark_interval: env_ms("BERTH_BOOKMARK_INTERVAL_MS", 60_000),
+        external_address: bound.to_string(),
+    };
+    let state = AppState::new(store.clone(), authenticator, config);
+    berth_apiserver::bootstrap(&state).await.map_err(|e| anyhow::anyhow!("bootstrapping namespaces: {e}"))?;
+    let router = berth_apiserver::router(state.clone());
+
+    let server_url = format!("https://{bound}");
+    let kubeconfig = dir.join("kubeconfig");
+    berth_apiserver::tls::write_private_file(&kubeconfig, crate::kubeconfig::render(&server_url, &material.ca_pem, &admin_token).as_bytes())?;
+
+    let client = in_process_client(router.clone(), &controller_token);
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let controllers = tokio::spawn(berth_controllers::run(client, stop_rx.clone()));
+
+    let serve = tokio::spawn(berth_apiserver::serve_tls(listener, tls, router, wait_stop(stop_rx.clone())));
+    state.set_ready();
+    tracing::info!(api = %server_url, kubeconfig = %kubeconfig.display(), node_mode = ?args.node_mode, startup_ms = started.elapsed().as_millis() as u64, "berth is ready");
+
+    shutdown_signal().await;
+    tracing::info!("shutting down");
+    let _ = stop_tx.send(true);
+    let _ = tokio::time::timeout(Duration::from_secs(5), controllers).await;
+    let _ = tokio::time::timeout(Duration::from_secs(2), serve).await;
+    drop(state);
+    store.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn wait_stop(mut rx: tokio::sync::watch::Receiver<bool>) {
+    let _ = rx.wait_for(|stop| *stop).await;
+}
+
+async fn shutdown_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).expect("installing the SIGTERM handler");
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = tokio::signal::ctrl_c() => {}
+    }
+}
+
+/// A Kubernetes client whose requests go straight into the router, authenticated as the
+/// controllers, without a socket.
+fn in_process_client(router: axum::Router, token: &str) -> kube::Client {
+    use tower::ServiceExt;
+    let auth = http::HeaderValue::from_str(&format!("Bearer {token}")).expect("token is ASCII");
+    let service = router.map_request(move |mut req: http::Request<kube::client::Body>| {
+        req.headers_mut().insert(http::header::AUTHORIZATION, auth.clone());
+        req
+    });
+    kube::Client::new(service, "default")
+}
