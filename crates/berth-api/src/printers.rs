@@ -1224,3 +1224,994 @@ fn event_cells(obj: &Value, now: Timestamp) -> Vec<Value> {
         json!(Obj(obj).str("/metadata/name")),
     ]
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::registry::{RESOURCES, find};
+
+    const NOW: &str = "2026-07-01T12:00:00Z";
+    /// Five minutes before NOW.
+    const CREATED: &str = "2026-07-01T11:55:00Z";
+
+    fn now() -> Timestamp {
+        NOW.parse().unwrap()
+    }
+
+    fn cells(group: &str, plural: &str, obj: Value) -> Vec<Value> {
+        let rt = find(group, "v1", plural).unwrap();
+        row_cells(rt, &obj, now())
+    }
+
+    fn names(group: &str, plural: &str) -> Vec<&'static str> {
+        columns(find(group, "v1", plural).unwrap())
+            .iter()
+            .map(|c| c.name)
+            .collect()
+    }
+
+    #[test]
+    fn human_age_follows_upstream_rules() {
+        let cases: &[(i64, &str)] = &[
+            (-3, "<invalid>"),
+            (-1, "0s"),
+            (0, "0s"),
+            (5, "5s"),
+            (119, "119s"),
+            (120, "2m"),
+            (182, "3m2s"),
+            (599, "9m59s"),
+            (600, "10m"),
+            (3 * 3600 - 1, "179m"),
+            (3 * 3600, "3h"),
+            (3 * 3600 + 5 * 60, "3h5m"),
+            (8 * 3600 - 60, "7h59m"),
+            (8 * 3600, "8h"),
+            (47 * 3600 + 59 * 60, "47h"),
+            (48 * 3600, "2d"),
+            ((3 * 24 + 4) * 3600, "3d4h"),
+            ((7 * 24 + 23) * 3600, "7d23h"),
+            (8 * 24 * 3600, "8d"),
+            (729 * 24 * 3600, "729d"),
+            (730 * 24 * 3600, "2y"),
+            ((730 + 45) * 24 * 3600, "2y45d"),
+            (8 * 365 * 24 * 3600, "8y"),
+            (10 * 365 * 24 * 3600 + 99, "10y"),
+        ];
+        for (seconds, want) in cases {
+            let since = now() - jiff::SignedDuration::from_secs(*seconds);
+            assert_eq!(human_age(since, now()), *want, "{seconds}s");
+        }
+        // Sub-second skew rounds toward zero like Go's int(d.Seconds()).
+        let future = now() + jiff::SignedDuration::from_millis(1500);
+        assert_eq!(human_age(future, now()), "0s");
+    }
+
+    #[test]
+    fn every_kind_has_one_name_column_and_matching_cells() {
+        for rt in RESOURCES {
+            let cols = columns(rt);
+            assert_eq!(
+                cols.iter().filter(|c| c.format == "name").count(),
+                1,
+                "{}",
+                rt.plural
+            );
+            assert!(
+                cols.iter()
+                    .all(|c| !c.description.is_empty() && c.priority <= 1),
+                "{}",
+                rt.plural
+            );
+            let empty = row_cells(rt, &json!({}), now());
+            assert_eq!(empty.len(), cols.len(), "{} cells", rt.plural);
+            for (c, v) in cols.iter().zip(&empty) {
+                let ok = match c.type_ {
+                    "integer" => v.is_i64(),
+                    "boolean" => v.is_boolean(),
+                    // Upstream declares some boolean/integer cells as "string" columns.
+                    _ => v.is_string() || v.is_i64() || v.is_boolean(),
+                };
+                assert!(ok, "{} column {} got {v}", rt.plural, c.name);
+            }
+        }
+    }
+
+    #[test]
+    fn namespaces() {
+        assert_eq!(names("", "namespaces"), ["Name", "Status", "Age"]);
+        let ns = json!({"metadata": {"name": "prod", "creationTimestamp": CREATED}, "status": {"phase": "Active"}});
+        assert_eq!(
+            cells("", "namespaces", ns),
+            [json!("prod"), json!("Active"), json!("5m")]
+        );
+        let unknown_age = json!({"metadata": {"name": "x"}});
+        assert_eq!(cells("", "namespaces", unknown_age)[2], json!("<unknown>"));
+    }
+
+    #[test]
+    fn nodes() {
+        assert_eq!(
+            names("", "nodes"),
+            [
+                "Name",
+                "Status",
+                "Roles",
+                "Age",
+                "Version",
+                "Internal-IP",
+                "External-IP",
+                "OS-Image",
+                "Kernel-Version",
+                "Container-Runtime"
+            ]
+        );
+        let node = json!({
+            "metadata": {"name": "node-1", "creationTimestamp": "2026-06-28T08:00:00Z", "labels": {
+                "node-role.kubernetes.io/control-plane": "", "kubernetes.io/role": "worker",
+                "node-role.kubernetes.io/": "", "kubernetes.io/hostname": "node-1"}},
+            "spec": {"unschedulable": true},
+            "status": {
+                "conditions": [{"type": "MemoryPressure", "status": "False"}, {"type": "Ready", "status": "True"}],
+                "addresses": [{"type": "Hostname", "address": "node-1"}, {"type": "InternalIP", "address": "192.168.1.10"}],
+                "nodeInfo": {"kubeletVersion": "v1.37.0", "osImage": "Debian GNU/Linux 12 (bookworm)",
+                             "kernelVersion": "6.1.0-18-amd64", "containerRuntimeVersion": "containerd://1.6.20"}
+            }
+        });
+        assert_eq!(
+            cells("", "nodes", node),
+            [
+                json!("node-1"),
+                json!("Ready,SchedulingDisabled"),
+                json!("control-plane,worker"),
+                json!("3d4h"),
+                json!("v1.37.0"),
+                json!("192.168.1.10"),
+                json!("<none>"),
+                json!("Debian GNU/Linux 12 (bookworm)"),
+                json!("6.1.0-18-amd64"),
+                json!("containerd://1.6.20"),
+            ]
+        );
+        let not_ready = json!({"metadata": {"name": "n"}, "status": {"conditions": [{"type": "Ready", "status": "Unknown"}]}});
+        let c = cells("", "nodes", not_ready);
+        assert_eq!(
+            (&c[1], &c[2], &c[7]),
+            (&json!("NotReady"), &json!("<none>"), &json!("<unknown>"))
+        );
+        assert_eq!(cells("", "nodes", json!({}))[1], json!("Unknown"));
+    }
+
+    /// A container status in the running state.
+    fn running(name: &str, ready: bool, restarts: i64) -> Value {
+        json!({"name": name, "ready": ready, "restartCount": restarts, "started": true,
+               "state": {"running": {"startedAt": "2026-07-01T11:56:00Z"}}})
+    }
+
+    fn pod(spec: Value, status: Value) -> Value {
+        json!({"metadata": {"name": "web-0", "namespace": "default", "creationTimestamp": CREATED},
+               "spec": spec, "status": status})
+    }
+
+    #[test]
+    fn pod_columns_and_wide_cells() {
+        assert_eq!(
+            names("", "pods"),
+            [
+                "Name",
+                "Ready",
+                "Status",
+                "Restarts",
+                "Age",
+                "IP",
+                "Node",
+                "Nominated Node",
+                "Readiness Gates"
+            ]
+        );
+        let p = pod(
+            json!({"nodeName": "node-1", "containers": [{"name": "nginx"}],
+                   "readinessGates": [{"conditionType": "example.com/lb"}, {"conditionType": "example.com/dns"}]}),
+            json!({"phase": "Running", "podIP": "10.42.0.7", "podIPs": [{"ip": "10.42.0.7"}],
+                   "conditions": [{"type": "Ready", "status": "True"}, {"type": "example.com/lb", "status": "True"},
+                                  {"type": "example.com/dns", "status": "False"}],
+                   "containerStatuses": [running("nginx", true, 0)]}),
+        );
+        assert_eq!(
+            cells("", "pods", p),
+            [
+                json!("web-0"),
+                json!("1/1"),
+                json!("Running"),
+                json!("0"),
+                json!("5m"),
+                json!("10.42.0.7"),
+                json!("node-1"),
+                json!("<none>"),
+                json!("1/2"),
+            ]
+        );
+        let pending = pod(
+            json!({"containers": [{"name": "c"}]}),
+            json!({"phase": "Pending"}),
+        );
+        let c = cells("", "pods", pending);
+        assert_eq!(&c[1..4], [json!("0/1"), json!("Pending"), json!("0")]);
+        assert_eq!(
+            &c[5..9],
+            [
+                json!("<none>"),
+                json!("<none>"),
+                json!("<none>"),
+                json!("<none>")
+            ]
+        );
+    }
+
+    #[test]
+    fn pod_status_reasons() {
+        let one = json!({"containers": [{"name": "c"}]});
+        let two = json!({"containers": [{"name": "a"}, {"name": "b"}]});
+        let with_init =
+            json!({"initContainers": [{"name": "init"}], "containers": [{"name": "c"}]});
+        let with_sidecar = json!({"initContainers": [{"name": "log", "restartPolicy": "Always"}], "containers": [{"name": "c"}]});
+        let waiting = |reason: &str| json!({"name": "c", "restartCount": 0, "state": {"waiting": {"reason": reason}}});
+        let terminated = |reason: &str, code: i64, signal: i64| json!({"name": "c", "restartCount": 0, "state": {"terminated": {"reason": reason, "exitCode": code, "signal": signal}}});
+        // (case, spec, status, deleting, ready, status column)
+        let cases: Vec<(&str, Value, Value, bool, &str, &str)> = vec![
+            (
+                "creating",
+                one.clone(),
+                json!({"phase": "Pending", "containerStatuses": [waiting("ContainerCreating")]}),
+                false,
+                "0/1",
+                "ContainerCreating",
+            ),
+            (
+                "crashloop",
+                one.clone(),
+                json!({"phase": "Running", "containerStatuses": [waiting("CrashLoopBackOff")]}),
+                false,
+                "0/1",
+                "CrashLoopBackOff",
+            ),
+            (
+                "completed",
+                one.clone(),
+                json!({"phase": "Succeeded", "containerStatuses": [terminated("Completed", 0, 0)]}),
+                false,
+                "0/1",
+                "Completed",
+            ),
+            (
+                "exit code",
+                one.clone(),
+                json!({"phase": "Failed", "containerStatuses": [terminated("", 2, 0)]}),
+                false,
+                "0/1",
+                "ExitCode:2",
+            ),
+            (
+                "signal",
+                one.clone(),
+                json!({"phase": "Failed", "containerStatuses": [terminated("", 137, 9)]}),
+                false,
+                "0/1",
+                "Signal:9",
+            ),
+            (
+                "evicted",
+                one.clone(),
+                json!({"phase": "Failed", "reason": "Evicted"}),
+                false,
+                "0/1",
+                "Evicted",
+            ),
+            (
+                "init pending",
+                with_init.clone(),
+                json!({"phase": "Pending", "initContainerStatuses": [
+                {"name": "init", "restartCount": 0, "state": {"waiting": {"reason": "PodInitializing"}}}]}),
+                false,
+                "0/1",
+                "Init:0/1",
+            ),
+            (
+                "init running",
+                with_init.clone(),
+                json!({"phase": "Pending", "initContainerStatuses": [running("init", false, 0)]}),
+                false,
+                "0/1",
+                "Init:0/1",
+            ),
+            (
+                "init crashloop",
+                with_init.clone(),
+                json!({"phase": "Pending", "initContainerStatuses": [
+                {"name": "init", "restartCount": 4, "state": {"waiting": {"reason": "CrashLoopBackOff"}}}]}),
+                false,
+                "0/1",
+                "Init:CrashLoopBackOff",
+            ),
+            (
+                "init failed",
+                with_init.clone(),
+                json!({"phase": "Pending", "initContainerStatuses": [
+                {"name": "init", "restartCount": 0, "state": {"terminated": {"exitCode": 1}}}]}),
+                false,
+                "0/1",
+                "Init:ExitCode:1",
+            ),
+            (
+                "init signal",
+                with_init.clone(),
+                json!({"phase": "Pending", "initContainerStatuses": [
+                {"name": "init", "restartCount": 0, "state": {"terminated": {"exitCode": 137, "signal": 9}}}]}),
+                false,
+                "0/1",
+                "Init:Signal:9",
+            ),
+            (
+                "init oom",
+                with_init.clone(),
+                json!({"phase": "Pending", "initContainerStatuses": [
+                {"name": "init", "restartCount": 0, "state": {"terminated": {"exitCode": 137, "reason": "OOMKilled"}}}]}),
+                false,
+                "0/1",
+                "Init:OOMKilled",
+            ),
+            (
+                "init done",
+                with_init.clone(),
+                json!({"phase": "Running", "initContainerStatuses": [
+                {"name": "init", "restartCount": 0, "state": {"terminated": {"exitCode": 0, "reason": "Completed"}}}],
+                "containerStatuses": [running("c", true, 0)]}),
+                false,
+                "1/1",
+                "Running",
+            ),
+            (
+                "sidecar",
+                with_sidecar,
+                json!({"phase": "Running", "conditions": [{"type": "Initialized", "status": "True"}],
+                "initContainerStatuses": [running("log", true, 0)], "containerStatuses": [running("c", true, 0)]}),
+                false,
+                "2/2",
+                "Running",
+            ),
+            (
+                "partly completed, ready",
+                two.clone(),
+                json!({"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}],
+                "containerStatuses": [running("a", true, 0), {"name": "b", "restartCount": 0, "state": {"terminated": {"reason": "Completed", "exitCode": 0}}}]}),
+                false,
+                "1/2",
+                "Running",
+            ),
+            (
+                "partly completed, not ready",
+                two.clone(),
+                json!({"phase": "Running",
+                "containerStatuses": [running("a", true, 0), {"name": "b", "restartCount": 0, "state": {"terminated": {"reason": "Completed", "exitCode": 0}}}]}),
+                false,
+                "1/2",
+                "NotReady",
+            ),
+            (
+                "not ready container",
+                two,
+                json!({"phase": "Running", "containerStatuses": [running("a", true, 0), running("b", false, 0)]}),
+                false,
+                "1/2",
+                "Running",
+            ),
+            (
+                "gated",
+                one.clone(),
+                json!({"phase": "Pending", "conditions": [{"type": "PodScheduled", "status": "False", "reason": "SchedulingGated"}]}),
+                false,
+                "0/1",
+                "SchedulingGated",
+            ),
+            (
+                "terminating",
+                one.clone(),
+                json!({"phase": "Running", "containerStatuses": [running("c", true, 0)]}),
+                true,
+                "1/1",
+                "Terminating",
+            ),
+            (
+                "node lost",
+                one.clone(),
+                json!({"phase": "Running", "reason": "NodeLost", "containerStatuses": [running("c", true, 0)]}),
+                true,
+                "1/1",
+                "Unknown",
+            ),
+            (
+                "node lost, not deleted",
+                one.clone(),
+                json!({"phase": "Running", "reason": "NodeLost"}),
+                false,
+                "0/1",
+                "NodeLost",
+            ),
+            (
+                "deleted after success",
+                one,
+                json!({"phase": "Succeeded", "containerStatuses": [terminated("Completed", 0, 0)]}),
+                true,
+                "0/1",
+                "Completed",
+            ),
+        ];
+        for (case, spec, status, deleting, ready, want) in cases {
+            let mut p = pod(spec, status);
+            if deleting {
+                p["metadata"]["deletionTimestamp"] = json!(NOW);
+            }
+            let c = cells("", "pods", p);
+            assert_eq!((&c[1], &c[2]), (&json!(ready), &json!(want)), "{case}");
+        }
+    }
+
+    #[test]
+    fn pod_restarts_show_when_the_last_one_was() {
+        let restarted = |name: &str, count: i64, finished: &str| {
+            let mut s = running(name, true, count);
+            s["lastState"] = json!({"terminated": {"exitCode": 1, "finishedAt": finished}});
+            s
+        };
+        let p = pod(
+            json!({"containers": [{"name": "a"}, {"name": "b"}]}),
+            json!({"phase": "Running", "containerStatuses": [
+                restarted("a", 1, "2026-07-01T11:50:00Z"), restarted("b", 2, "2026-07-01T11:58:00Z")]}),
+        );
+        assert_eq!(cells("", "pods", p)[3], json!("3 (2m ago)"));
+        // Restarts without a recorded termination time print the bare count.
+        let p = pod(
+            json!({"containers": [{"name": "a"}]}),
+            json!({"phase": "Running", "containerStatuses": [running("a", true, 4)]}),
+        );
+        assert_eq!(cells("", "pods", p)[3], json!("4"));
+        // While initializing, init container restarts count.
+        let p = pod(
+            json!({"initContainers": [{"name": "init"}], "containers": [{"name": "c"}]}),
+            json!({"phase": "Pending", "initContainerStatuses": [{"name": "init", "restartCount": 2,
+                   "state": {"waiting": {"reason": "CrashLoopBackOff"}},
+                   "lastState": {"terminated": {"exitCode": 1, "finishedAt": "2026-07-01T11:59:30Z"}}}],
+                   "containerStatuses": [{"name": "c", "restartCount": 0, "state": {"waiting": {"reason": "PodInitializing"}}}]}),
+        );
+        assert_eq!(cells("", "pods", p)[3], json!("2 (30s ago)"));
+    }
+
+    #[test]
+    fn services() {
+        assert_eq!(
+            names("", "services"),
+            [
+                "Name",
+                "Type",
+                "Cluster-IP",
+                "External-IP",
+                "Port(s)",
+                "Age",
+                "Selector"
+            ]
+        );
+        let svc = |spec: Value, status: Value| json!({"metadata": {"name": "web", "creationTimestamp": CREATED}, "spec": spec, "status": status});
+        let cluster_ip = svc(
+            json!({"type": "ClusterIP", "clusterIP": "10.96.0.10", "clusterIPs": ["10.96.0.10"],
+                   "ports": [{"port": 80, "protocol": "TCP"}, {"port": 53, "protocol": "UDP"}],
+                   "selector": {"tier": "front", "app": "web"}}),
+            json!({}),
+        );
+        assert_eq!(
+            cells("", "services", cluster_ip),
+            [
+                json!("web"),
+                json!("ClusterIP"),
+                json!("10.96.0.10"),
+                json!("<none>"),
+                json!("80/TCP,53/UDP"),
+                json!("5m"),
+                json!("app=web,tier=front"),
+            ]
+        );
+        let headless = svc(
+            json!({"type": "ClusterIP", "clusterIP": "None", "clusterIPs": ["None"]}),
+            json!({}),
+        );
+        let c = cells("", "services", headless);
+        assert_eq!(
+            (&c[2], &c[4], &c[6]),
+            (&json!("None"), &json!("<none>"), &json!("<none>"))
+        );
+        let node_port = svc(
+            json!({"type": "NodePort", "clusterIPs": ["10.96.1.1"], "externalIPs": ["1.2.3.4"],
+                   "ports": [{"port": 80, "nodePort": 30080, "protocol": "TCP"}]}),
+            json!({}),
+        );
+        let c = cells("", "services", node_port);
+        assert_eq!((&c[3], &c[4]), (&json!("1.2.3.4"), &json!("80:30080/TCP")));
+        let lb_pending = svc(
+            json!({"type": "LoadBalancer", "clusterIPs": ["10.96.1.2"]}),
+            json!({}),
+        );
+        assert_eq!(cells("", "services", lb_pending)[3], json!("<pending>"));
+        let lb = svc(
+            json!({"type": "LoadBalancer", "externalIPs": ["5.6.7.8"]}),
+            json!({"loadBalancer": {"ingress": [{"ip": "203.0.113.9"}, {"hostname": "lb.example.com"}, {"ip": "203.0.113.9"}]}}),
+        );
+        assert_eq!(
+            cells("", "services", lb)[3],
+            json!("203.0.113.9,lb.example.com,5.6.7.8")
+        );
+        let external_name = svc(
+            json!({"type": "ExternalName", "externalName": "db.example.com"}),
+            json!({}),
+        );
+        assert_eq!(
+            cells("", "services", external_name)[3],
+            json!("db.example.com")
+        );
+    }
+
+    #[test]
+    fn endpoints_and_slices() {
+        assert_eq!(names("", "endpoints"), ["Name", "Endpoints", "Age"]);
+        let ep = |subsets: Value| json!({"metadata": {"name": "web", "creationTimestamp": CREATED}, "subsets": subsets});
+        let four = ep(
+            json!([{"addresses": [{"ip": "10.0.0.1"}, {"ip": "10.0.0.2"}], "ports": [{"port": 80}]},
+                             {"addresses": [{"ip": "10.0.0.3"}, {"ip": "10.0.0.4"}], "ports": [{"port": 80}]}]),
+        );
+        assert_eq!(
+            cells("", "endpoints", four)[1],
+            json!("10.0.0.1:80,10.0.0.2:80,10.0.0.3:80 + 1 more...")
+        );
+        let v6 = ep(json!([{"addresses": [{"ip": "fd00::1"}], "ports": [{"port": 8080}]}]));
+        assert_eq!(cells("", "endpoints", v6)[1], json!("[fd00::1]:8080"));
+        let headless = ep(json!([{"addresses": [{"ip": "10.0.0.1"}]}]));
+        assert_eq!(cells("", "endpoints", headless)[1], json!("10.0.0.1"));
+        assert_eq!(cells("", "endpoints", ep(json!([])))[1], json!("<none>"));
+
+        assert_eq!(
+            names("discovery.k8s.io", "endpointslices"),
+            ["Name", "AddressType", "Ports", "Endpoints", "Age"]
+        );
+        let slice = json!({
+            "metadata": {"name": "web-abc12", "creationTimestamp": CREATED},
+            "addressType": "IPv4",
+            "ports": [{"name": "http", "port": 80}, {"name": "metrics"}, {}, {"port": 9000}],
+            "endpoints": [{"addresses": ["10.0.0.1"]}, {"addresses": ["10.0.0.2"]}]
+        });
+        assert_eq!(
+            cells("discovery.k8s.io", "endpointslices", slice),
+            [
+                json!("web-abc12"),
+                json!("IPv4"),
+                json!("80,metrics,* + 1 more..."),
+                json!("10.0.0.1,10.0.0.2"),
+                json!("5m")
+            ]
+        );
+        let empty = json!({"metadata": {"name": "e"}, "addressType": "IPv4"});
+        let c = cells("discovery.k8s.io", "endpointslices", empty);
+        assert_eq!((&c[2], &c[3]), (&json!("<unset>"), &json!("<unset>")));
+    }
+
+    #[test]
+    fn persistent_volumes_and_claims() {
+        assert_eq!(
+            names("", "persistentvolumes"),
+            [
+                "Name",
+                "Capacity",
+                "Access Modes",
+                "Reclaim Policy",
+                "Status",
+                "Claim",
+                "StorageClass",
+                "VolumeAttributesClass",
+                "Reason",
+                "Age",
+                "VolumeMode"
+            ]
+        );
+        let pv = json!({
+            "metadata": {"name": "pvc-1234", "creationTimestamp": CREATED},
+            "spec": {"capacity": {"storage": "1Gi"}, "accessModes": ["ReadWriteMany", "ReadWriteOnce"],
+                     "persistentVolumeReclaimPolicy": "Delete", "storageClassName": "local-path",
+                     "claimRef": {"namespace": "default", "name": "www-web-0"}, "volumeMode": "Filesystem"},
+            "status": {"phase": "Bound"}
+        });
+        assert_eq!(
+            cells("", "persistentvolumes", pv),
+            [
+                json!("pvc-1234"),
+                json!("1Gi"),
+                json!("RWO,RWX"),
+                json!("Delete"),
+                json!("Bound"),
+                json!("default/www-web-0"),
+                json!("local-path"),
+                json!("<unset>"),
+                json!(""),
+                json!("5m"),
+                json!("Filesystem"),
+            ]
+        );
+        let released = json!({"metadata": {"name": "old", "deletionTimestamp": NOW,
+                "annotations": {"volume.beta.kubernetes.io/storage-class": "legacy"}},
+            "spec": {"storageClassName": "local-path"}, "status": {"phase": "Failed", "reason": "RecyclerFailed"}});
+        let c = cells("", "persistentvolumes", released);
+        assert_eq!(
+            (&c[1], &c[4], &c[5], &c[6], &c[8], &c[10]),
+            (
+                &json!("0"),
+                &json!("Terminating"),
+                &json!(""),
+                &json!("legacy"),
+                &json!("RecyclerFailed"),
+                &json!("<unset>")
+            )
+        );
+
+        assert_eq!(
+            names("", "persistentvolumeclaims"),
+            [
+                "Name",
+                "Status",
+                "Volume",
+                "Capacity",
+                "Access Modes",
+                "StorageClass",
+                "VolumeAttributesClass",
+                "Age",
+                "VolumeMode"
+            ]
+        );
+        let bound = json!({
+            "metadata": {"name": "www-web-0", "creationTimestamp": CREATED},
+            "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}},
+                     "storageClassName": "local-path", "volumeName": "pvc-1234", "volumeMode": "Filesystem",
+                     "volumeAttributesClassName": "gold"},
+            "status": {"phase": "Bound", "accessModes": ["ReadWriteOnce", "ReadWriteOncePod"], "capacity": {"storage": "2Gi"}}
+        });
+        assert_eq!(
+            cells("", "persistentvolumeclaims", bound),
+            [
+                json!("www-web-0"),
+                json!("Bound"),
+                json!("pvc-1234"),
+                json!("2Gi"),
+                json!("RWO,RWOP"),
+                json!("local-path"),
+                json!("gold"),
+                json!("5m"),
+                json!("Filesystem"),
+            ]
+        );
+        let pending = json!({"metadata": {"name": "www-web-1", "creationTimestamp": CREATED},
+            "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}},
+            "status": {"phase": "Pending"}});
+        let c = cells("", "persistentvolumeclaims", pending);
+        assert_eq!(
+            &c[1..7],
+            [
+                json!("Pending"),
+                json!(""),
+                json!(""),
+                json!(""),
+                json!(""),
+                json!("<unset>")
+            ]
+        );
+        let deleting = json!({"metadata": {"name": "x", "deletionTimestamp": NOW}, "status": {"phase": "Bound"}});
+        assert_eq!(
+            cells("", "persistentvolumeclaims", deleting)[1],
+            json!("Terminating")
+        );
+    }
+
+    #[test]
+    fn config_maps_secrets_service_accounts() {
+        assert_eq!(names("", "configmaps"), ["Name", "Data", "Age"]);
+        let cm = json!({"metadata": {"name": "cfg", "creationTimestamp": CREATED},
+                        "data": {"a": "1", "b": "2"}, "binaryData": {"c": "AA=="}});
+        assert_eq!(
+            cells("", "configmaps", cm),
+            [json!("cfg"), json!(3), json!("5m")]
+        );
+
+        assert_eq!(names("", "secrets"), ["Name", "Type", "Data", "Age"]);
+        let secret = json!({"metadata": {"name": "tls", "creationTimestamp": CREATED}, "type": "kubernetes.io/tls",
+                            "data": {"tls.crt": "AA==", "tls.key": "AA=="}});
+        assert_eq!(
+            cells("", "secrets", secret),
+            [
+                json!("tls"),
+                json!("kubernetes.io/tls"),
+                json!(2),
+                json!("5m")
+            ]
+        );
+
+        assert_eq!(names("", "serviceaccounts"), ["Name", "Secrets", "Age"]);
+        let sa = json!({"metadata": {"name": "default", "creationTimestamp": CREATED}});
+        assert_eq!(
+            cells("", "serviceaccounts", sa),
+            [json!("default"), json!(0), json!("5m")]
+        );
+    }
+
+    #[test]
+    fn core_events() {
+        let cols = columns(find("", "v1", "events").unwrap());
+        let shown: Vec<(&str, i32)> = cols.iter().map(|c| (c.name, c.priority)).collect();
+        assert_eq!(
+            shown,
+            [
+                ("Last Seen", 0),
+                ("Type", 0),
+                ("Reason", 0),
+                ("Object", 0),
+                ("Subobject", 1),
+                ("Source", 1),
+                ("Message", 0),
+                ("First Seen", 1),
+                ("Count", 1),
+                ("Name", 1),
+            ]
+        );
+        let ev = json!({
+            "metadata": {"name": "web.17d1", "namespace": "default"},
+            "involvedObject": {"kind": "Pod", "name": "web-0", "fieldPath": "spec.containers{nginx}"},
+            "reason": "Pulled", "type": "Normal", "message": "Container image \"nginx\" already present on machine\n",
+            "source": {"component": "kubelet", "host": "node-1"},
+            "firstTimestamp": "2026-07-01T11:00:00Z", "lastTimestamp": "2026-07-01T11:58:00Z", "count": 4
+        });
+        assert_eq!(
+            cells("", "events", ev),
+            [
+                json!("2m"),
+                json!("Normal"),
+                json!("Pulled"),
+                json!("pod/web-0"),
+                json!("spec.containers{nginx}"),
+                json!("kubelet, node-1"),
+                json!("Container image \"nginx\" already present on machine"),
+                json!("60m"),
+                json!(4),
+                json!("web.17d1"),
+            ]
+        );
+        // A new-style event stored through core/v1: eventTime, series, reporting fields.
+        let series = json!({
+            "metadata": {"name": "web.17d2"},
+            "involvedObject": {"kind": "StatefulSet", "name": "web"},
+            "reason": "SuccessfulCreate", "type": "Normal", "message": "create Pod web-1",
+            "eventTime": "2026-07-01T11:30:00.000000Z", "reportingComponent": "statefulset-controller",
+            "reportingInstance": "berth",
+            // 9.88s ago: ages truncate toward zero.
+            "series": {"count": 7, "lastObservedTime": "2026-07-01T11:59:50.123456Z"}
+        });
+        let c = cells("", "events", series);
+        assert_eq!(
+            (&c[0], &c[3], &c[5], &c[7], &c[8]),
+            (
+                &json!("9s"),
+                &json!("statefulset/web"),
+                &json!("statefulset-controller, berth"),
+                &json!("30m"),
+                &json!(7)
+            )
+        );
+        let singleton = json!({"metadata": {"name": "n"}, "involvedObject": {"kind": "Node"}, "eventTime": "2026-07-01T11:59:00.000000Z"});
+        let c = cells("", "events", singleton);
+        assert_eq!(
+            (&c[0], &c[3], &c[7], &c[8]),
+            (&json!("60s"), &json!("node"), &json!("60s"), &json!(1))
+        );
+        assert_eq!(cells("", "events", json!({}))[0], json!("<unknown>"));
+    }
+
+    #[test]
+    fn events_k8s_io_events_print_like_core_ones() {
+        let rt = find("events.k8s.io", "v1", "events").unwrap();
+        assert_eq!(columns(rt), columns(find("", "v1", "events").unwrap()));
+        let ev = json!({
+            "metadata": {"name": "web.17d3"},
+            "regarding": {"kind": "PersistentVolumeClaim", "name": "www-web-0"},
+            "reason": "ProvisioningSucceeded", "type": "Normal", "note": "provisioned pvc-1234",
+            "eventTime": "2026-07-01T11:00:00.000000Z", "reportingController": "local-path-provisioner",
+            "reportingInstance": "berth", "deprecatedCount": 2,
+            "deprecatedFirstTimestamp": "2026-07-01T11:50:00Z", "deprecatedLastTimestamp": "2026-07-01T11:55:00Z"
+        });
+        assert_eq!(
+            row_cells(rt, &ev, now()),
+            [
+                json!("5m"),
+                json!("Normal"),
+                json!("ProvisioningSucceeded"),
+                json!("persistentvolumeclaim/www-web-0"),
+                json!(""),
+                json!("local-path-provisioner, berth"),
+                json!("provisioned pvc-1234"),
+                json!("10m"),
+                json!(2),
+                json!("web.17d3"),
+            ]
+        );
+    }
+
+    #[test]
+    fn statefulsets_and_revisions() {
+        assert_eq!(
+            names("apps", "statefulsets"),
+            ["Name", "Ready", "Age", "Containers", "Images"]
+        );
+        let sts = json!({
+            "metadata": {"name": "web", "creationTimestamp": CREATED},
+            "spec": {"replicas": 3, "template": {"spec": {"containers": [
+                {"name": "nginx", "image": "nginx:1.27"}, {"name": "exporter", "image": "exporter:0.1"}]}}},
+            "status": {"replicas": 3, "readyReplicas": 2}
+        });
+        assert_eq!(
+            cells("apps", "statefulsets", sts),
+            [
+                json!("web"),
+                json!("2/3"),
+                json!("5m"),
+                json!("nginx,exporter"),
+                json!("nginx:1.27,exporter:0.1")
+            ]
+        );
+        let scaled_to_zero = json!({"metadata": {"name": "db"}, "spec": {"replicas": 0}});
+        assert_eq!(
+            cells("apps", "statefulsets", scaled_to_zero)[1],
+            json!("0/0")
+        );
+
+        assert_eq!(
+            names("apps", "controllerrevisions"),
+            ["Name", "Controller", "Revision", "Age"]
+        );
+        let rev = json!({
+            "metadata": {"name": "web-5d8f7c9b6", "creationTimestamp": CREATED, "ownerReferences": [
+                {"apiVersion": "v1", "kind": "ConfigMap", "name": "other"},
+                {"apiVersion": "apps/v1", "kind": "StatefulSet", "name": "web", "controller": true}]},
+            "revision": 2
+        });
+        assert_eq!(
+            cells("apps", "controllerrevisions", rev),
+            [
+                json!("web-5d8f7c9b6"),
+                json!("statefulset.apps/web"),
+                json!(2),
+                json!("5m")
+            ]
+        );
+        let core_owner = json!({"metadata": {"name": "r", "ownerReferences": [
+            {"apiVersion": "v1", "kind": "Pod", "name": "p", "controller": true}]}, "revision": 1});
+        assert_eq!(
+            cells("apps", "controllerrevisions", core_owner)[1],
+            json!("pod/p")
+        );
+        let orphan = json!({"metadata": {"name": "r"}, "revision": 1});
+        assert_eq!(
+            cells("apps", "controllerrevisions", orphan)[1],
+            json!("<none>")
+        );
+    }
+
+    #[test]
+    fn storage_classes_and_leases() {
+        assert_eq!(
+            names("storage.k8s.io", "storageclasses"),
+            [
+                "Name",
+                "Provisioner",
+                "ReclaimPolicy",
+                "VolumeBindingMode",
+                "AllowVolumeExpansion",
+                "Age"
+            ]
+        );
+        let default_class = json!({
+            "metadata": {"name": "local-path", "creationTimestamp": CREATED,
+                         "annotations": {"storageclass.kubernetes.io/is-default-class": "true"}},
+            "provisioner": "berth.dev/local-path", "reclaimPolicy": "Retain",
+            "volumeBindingMode": "WaitForFirstConsumer", "allowVolumeExpansion": true
+        });
+        assert_eq!(
+            cells("storage.k8s.io", "storageclasses", default_class),
+            [
+                json!("local-path (default)"),
+                json!("berth.dev/local-path"),
+                json!("Retain"),
+                json!("WaitForFirstConsumer"),
+                json!(true),
+                json!("5m"),
+            ]
+        );
+        let plain = json!({"metadata": {"name": "fast",
+                           "annotations": {"storageclass.kubernetes.io/is-default-class": "false"}},
+                           "provisioner": "example.com/fast"});
+        let c = cells("storage.k8s.io", "storageclasses", plain);
+        assert_eq!(
+            &c[..5],
+            [
+                json!("fast"),
+                json!("example.com/fast"),
+                json!("Delete"),
+                json!("Immediate"),
+                json!(false)
+            ]
+        );
+
+        assert_eq!(
+            names("coordination.k8s.io", "leases"),
+            ["Name", "Holder", "Age"]
+        );
+        let lease = json!({"metadata": {"name": "node-1", "creationTimestamp": CREATED}, "spec": {"holderIdentity": "node-1"}});
+        assert_eq!(
+            cells("coordination.k8s.io", "leases", lease),
+            [json!("node-1"), json!("node-1"), json!("5m")]
+        );
+    }
+
+    #[test]
+    fn rbac_kinds() {
+        let rbac = "rbac.authorization.k8s.io";
+        assert_eq!(names(rbac, "clusterroles"), ["Name", "Created At"]);
+        assert_eq!(names(rbac, "roles"), ["Name", "Created At"]);
+        let cr = columns(find(rbac, "v1", "clusterroles").unwrap());
+        assert_eq!(cr[1].type_, "date");
+        let role =
+            json!({"metadata": {"name": "view", "creationTimestamp": "2026-05-01T10:00:00Z"}});
+        assert_eq!(
+            cells(rbac, "clusterroles", role),
+            [json!("view"), json!("2026-05-01T10:00:00Z")]
+        );
+        let unset = json!({"metadata": {"name": "x"}});
+        assert_eq!(
+            cells(rbac, "roles", unset)[1],
+            json!("0001-01-01T00:00:00Z")
+        );
+
+        assert_eq!(
+            names(rbac, "clusterrolebindings"),
+            ["Name", "Role", "Age", "Users", "Groups", "ServiceAccounts"]
+        );
+        assert_eq!(
+            names(rbac, "rolebindings"),
+            ["Name", "Role", "Age", "Users", "Groups", "ServiceAccounts"]
+        );
+        let binding = json!({
+            "metadata": {"name": "admins", "creationTimestamp": CREATED},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "admin"},
+            "subjects": [
+                {"kind": "User", "name": "alice"}, {"kind": "User", "name": "bob"},
+                {"kind": "Group", "name": "ops"},
+                {"kind": "ServiceAccount", "namespace": "kube-system", "name": "berth"}
+            ]
+        });
+        assert_eq!(
+            cells(rbac, "clusterrolebindings", binding.clone()),
+            [
+                json!("admins"),
+                json!("ClusterRole/admin"),
+                json!("5m"),
+                json!("alice, bob"),
+                json!("ops"),
+                json!("kube-system/berth")
+            ]
+        );
+        assert_eq!(
+            cells(rbac, "rolebindings", binding)[1],
+            json!("ClusterRole/admin")
+        );
+    }
+}
