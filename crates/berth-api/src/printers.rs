@@ -902,7 +902,8 @@ fn service_cells(o: Obj<'_>, now: Timestamp) -> Vec<Value> {
     vec![
         json!(o.str("/metadata/name")),
         json!(o.str("/spec/type")),
-        json!(o.str_or("/spec/clusterIPs/0", "<none>")),
+        // Stored services carry both fields; clusterIP alone covers objects never defaulted.
+        json!(o.str_or("/spec/clusterIPs/0", o.str_or("/spec/clusterIP", "<none>"))),
         json!(external),
         json!(ports),
         json!(age_since(o.str("/metadata/creationTimestamp"), now)),
@@ -1719,10 +1720,7 @@ mod tests {
                 json!("app=web,tier=front"),
             ]
         );
-        let headless = svc(
-            json!({"type": "ClusterIP", "clusterIP": "None", "clusterIPs": ["None"]}),
-            json!({}),
-        );
+        let headless = svc(json!({"type": "ClusterIP", "clusterIP": "None"}), json!({}));
         let c = cells("", "services", headless);
         assert_eq!(
             (&c[2], &c[4], &c[6]),

@@ -197,13 +197,10 @@ impl LabelSelector {
 
     /// Matches against `metadata.labels` of a JSON object (missing labels are no labels).
     pub fn matches_object(&self, obj: &Value) -> bool {
-        static NO_LABELS: std::sync::LazyLock<Map<String, Value>> =
-            std::sync::LazyLock::new(Map::new);
-        let labels = obj
-            .pointer("/metadata/labels")
-            .and_then(Value::as_object)
-            .unwrap_or(&NO_LABELS);
-        self.matches(labels)
+        match obj.pointer("/metadata/labels").and_then(Value::as_object) {
+            Some(labels) => self.matches(labels),
+            None => self.matches(&Map::new()),
+        }
     }
 
     /// True when the selector places no restriction.
