@@ -152,6 +152,12 @@ pub struct ResourceType {
     pub codec: &'static dyn Codec,
 }
 
+impl std::fmt::Debug for ResourceType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.api_version(), self.plural)
+    }
+}
+
 impl ResourceType {
     /// `apps/v1` or `v1`.
     pub fn api_version(&self) -> String {

@@ -533,8 +533,6 @@ impl Target {
 pub struct Updated {
     pub object: Value,
     pub created: bool,
-    /// The object was removed (its last finalizer went away while it was being deleted).
-    pub deleted: bool,
 }
 
 /// Runs one update of an existing object: `compute` turns the current object into the
@@ -569,7 +567,7 @@ pub async fn update_object(
                 let resp = create(state, &rp, q, &h, &body, Rendering::Object).await?;
                 let bytes = resp.into_body().collect().await.map_err(|e| ApiError::Internal(e.to_string()))?.to_bytes();
                 let object = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-                return Ok((Updated { object, created: true, deleted: false }, Vec::new()));
+                return Ok((Updated { object, created: true }, Vec::new()));
             }
             return Err(ApiError::NotFound { rt, name: name.to_string() });
         };
@@ -640,10 +638,10 @@ pub async fn update_object(
         meta::set_meta(&mut compare_new, "resourceVersion", Value::Null);
         if !remove && strategy::without_managed_times(&unchanged) == strategy::without_managed_times(&compare_new) {
             // No-op updates do not write (the resourceVersion stays).
-            return Ok((Updated { object: old, created: false, deleted: false }, warnings));
+            return Ok((Updated { object: old, created: false }, warnings));
         }
         if dry_run {
-            return Ok((Updated { object: new, created: false, deleted: remove }, warnings));
+            return Ok((Updated { object: new, created: false }, warnings));
         }
         let op = if remove { Op::Delete { key: key.clone() } } else { Op::Put { key: key.clone(), value: canonical_bytes(rt, &new) } };
         match state.store.txn(vec![Compare::ModRevision(key.clone(), kv.mod_revision)], vec![op]).await? {
@@ -653,9 +651,11 @@ pub async fn update_object(
                     meta::set_meta(&mut o, "resourceVersion", Value::from(revision.to_string()));
                     o
                 } else {
-                    object_value(&kvs[0].clone().ok_or_else(|| ApiError::Internal("missing write result".into()))?)
+                    let kv: Arc<KeyValue> =
+                        kvs.into_iter().next().flatten().ok_or_else(|| ApiError::Internal("missing write result".into()))?;
+                    object_value(&kv)
                 };
-                return Ok((Updated { object, created: false, deleted: remove }, warnings));
+                return Ok((Updated { object, created: false }, warnings));
             }
             TxnResult::Failed { .. } => {
                 if requested.precondition_rv.is_some() {

@@ -70,10 +70,10 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
         std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
     }
 
-    let store = berth_store::sqlite::SqliteStore::open(&dir.join("state.db")).context("opening the store")?;
+    let sqlite = berth_store::sqlite::SqliteStore::open(&dir.join("state.db")).context("opening the store")?;
     let keep = std::env::var("BERTH_COMPACT_KEEP").ok().and_then(|v| v.parse().ok()).unwrap_or(10_000);
-    berth_store::sqlite::spawn_compactor(store.clone(), env_ms("BERTH_COMPACT_INTERVAL_MS", 300_000), keep);
-    let store: Arc<dyn Store> = store;
+    berth_store::sqlite::spawn_compactor(sqlite.clone(), env_ms("BERTH_COMPACT_INTERVAL_MS", 300_000), keep);
+    let store: Arc<dyn Store> = sqlite.clone();
 
     let material = berth_apiserver::tls::load_or_generate(dir).context("preparing certificates")?;
     let tls = berth_apiserver::tls::server_config(&material)?;
@@ -115,7 +115,7 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
     let _ = tokio::time::timeout(Duration::from_secs(5), controllers).await;
     let _ = tokio::time::timeout(Duration::from_secs(2), serve).await;
     drop(state);
-    store.close().await;
+    sqlite.close().await;
     tracing::info!("stopped");
     Ok(())
 }
