@@ -148,7 +148,6 @@ pub struct ResourceType {
     pub has_generation: bool,
     /// Namespaces and the like have no `deletecollection`.
     pub collection_delete: bool,
-    /// Storage is shared with another (group, plural); events.k8s.io events are core events.
     pub codec: &'static dyn Codec,
 }
 
@@ -184,10 +183,10 @@ impl ResourceType {
 
     /// The store key prefix of this kind: `/registry/<group>/<plural>/`.
     pub fn key_prefix(&self) -> String {
+        // events.k8s.io events are kept apart from core events until conversion between
+        // the two shapes exists: each API sees the events written through it.
         let group = if self.group.is_empty() { "core" } else { self.group };
-        let plural = if self.group == "events.k8s.io" { "events" } else { self.plural };
-        let group = if self.group == "events.k8s.io" { "core" } else { group };
-        format!("/registry/{group}/{plural}/")
+        format!("/registry/{group}/{}/", self.plural)
     }
 
     /// The store key of one object.
@@ -327,6 +326,6 @@ mod tests {
         let ns = find("", "v1", "namespaces").unwrap();
         assert_eq!(ns.key(Some("x"), "default"), "/registry/core/namespaces/default");
         let ev = find("events.k8s.io", "v1", "events").unwrap();
-        assert_eq!(ev.key_prefix(), "/registry/core/events/");
+        assert_eq!(ev.key_prefix(), "/registry/events.k8s.io/events/");
     }
 }

@@ -175,20 +175,16 @@ pub struct Filter {
 
 impl Filter {
     pub fn from_query(rt: &'static ResourceType, q: &Query) -> ApiResult<Filter> {
-        use berth_api::selectors::{FieldSelector, LabelSelector};
+        use berth_api::selectors::{FieldSelector, LabelSelector, check_field_selector};
+        let bad = |e: berth_api::selectors::SelectorError| ApiError::BadRequest(e.to_string());
         let labels = match q.get("labelSelector").filter(|s| !s.trim().is_empty()) {
-            Some(s) => Some(LabelSelector::parse(s).map_err(|e| ApiError::BadRequest(format!("unable to parse requirement: {e}")))?),
+            Some(s) => Some(LabelSelector::parse(s).map_err(bad)?),
             None => None,
         };
         let fields = match q.get("fieldSelector").filter(|s| !s.trim().is_empty()) {
             Some(s) => {
-                let fs = FieldSelector::parse(s).map_err(|e| ApiError::BadRequest(e.to_string()))?;
-                let probe = json!({"metadata": {}});
-                for f in fs.fields() {
-                    if berth_api::selectors::field_value(rt, &probe, f).is_none() && !f.starts_with("metadata.") {
-                        return Err(ApiError::BadRequest(format!("field label not supported: {f}")));
-                    }
-                }
+                let fs = FieldSelector::parse(s).map_err(bad)?;
+                check_field_selector(rt, &fs).map_err(bad)?;
                 Some(fs)
             }
             None => None,
@@ -200,10 +196,9 @@ impl Filter {
         self.labels.is_none() && self.fields.is_none()
     }
 
-    /// The single object name a `metadata.name=` field selector pins, if any.
     pub fn matches(&self, obj: &Value) -> bool {
         if let Some(l) = &self.labels {
-            if !l.matches(meta::labels(obj)) {
+            if !l.matches_object(obj) {
                 return false;
             }
         }
