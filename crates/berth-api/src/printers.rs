@@ -486,6 +486,24 @@ pub fn row_cells(rt: &ResourceType, obj: &Value, now: Timestamp) -> Vec<Value> {
     }
 }
 
+/// Table row `conditions`: finished pods are marked Completed, as upstream does.
+pub fn row_conditions(rt: &ResourceType, obj: &Value) -> Vec<Value> {
+    let message = match (rt.group, rt.kind, Obj(obj).str("/status/phase")) {
+        ("", "Pod", "Succeeded") => "The pod has completed successfully.",
+        ("", "Pod", "Failed") => "The pod failed.",
+        _ => return Vec::new(),
+    };
+    let reason = Obj(obj).str("/status/phase");
+    vec![json!({"type": "Completed", "status": "True", "reason": reason, "message": message})]
+}
+
+/// The pod's primary IP: `podIPs[0]`, or `podIP` when only that is set (upstream's v1
+/// conversion fills one from the other).
+pub(crate) fn pod_ip(pod: &Value) -> &str {
+    let o = Obj(pod);
+    o.str_or("/status/podIPs/0/ip", o.str("/status/podIP"))
+}
+
 /// Upstream `duration.HumanDuration` of `now - since`: about two significant units
 /// ("5s", "3m2s", "12m", "5h3m", "10h", "3d4h", "20d", "2y45d", "9y").
 pub fn human_age(since: Timestamp, now: Timestamp) -> String {
@@ -830,7 +848,10 @@ fn pod_cells(o: Obj<'_>, now: Timestamp) -> Vec<Value> {
         json!(reason),
         json!(restarts),
         json!(age_since(o.str("/metadata/creationTimestamp"), now)),
-        json!(o.str_or("/status/podIPs/0/ip", "<none>")),
+        json!(match pod_ip(o.0) {
+            "" => "<none>",
+            ip => ip,
+        }),
         json!(o.str_or("/spec/nodeName", "<none>")),
         json!(o.str_or("/status/nominatedNodeName", "<none>")),
         json!(gates),
@@ -1432,6 +1453,8 @@ mod tests {
                 json!("1/2"),
             ]
         );
+        let only_pod_ip = pod(json!({}), json!({"phase": "Running", "podIP": "10.42.0.8"}));
+        assert_eq!(cells("", "pods", only_pod_ip)[5], json!("10.42.0.8"));
         let pending = pod(
             json!({"containers": [{"name": "c"}]}),
             json!({"phase": "Pending"}),
@@ -1655,6 +1678,27 @@ mod tests {
             let c = cells("", "pods", p);
             assert_eq!((&c[1], &c[2]), (&json!(ready), &json!(want)), "{case}");
         }
+    }
+
+    #[test]
+    fn finished_pods_carry_a_completed_row_condition() {
+        let pods = find("", "v1", "pods").unwrap();
+        let succeeded = pod(json!({}), json!({"phase": "Succeeded"}));
+        assert_eq!(
+            row_conditions(pods, &succeeded),
+            [
+                json!({"type": "Completed", "status": "True", "reason": "Succeeded",
+                    "message": "The pod has completed successfully."})
+            ]
+        );
+        let failed = pod(json!({}), json!({"phase": "Failed"}));
+        assert_eq!(
+            row_conditions(pods, &failed)[0]["message"],
+            json!("The pod failed.")
+        );
+        assert!(row_conditions(pods, &pod(json!({}), json!({"phase": "Running"}))).is_empty());
+        let ns = find("", "v1", "namespaces").unwrap();
+        assert!(row_conditions(ns, &json!({"status": {"phase": "Failed"}})).is_empty());
     }
 
     #[test]

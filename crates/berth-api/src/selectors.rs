@@ -12,7 +12,7 @@ use std::fmt;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1 as metav1;
 use serde_json::{Map, Value};
 
-use crate::printers::EventView;
+use crate::printers::{EventView, pod_ip};
 use crate::registry::ResourceType;
 
 /// A selector that cannot be used. The message is upstream's text, which the API server
@@ -930,7 +930,7 @@ pub fn field_value(rt: &ResourceType, obj: &Value, field: &str) -> Option<String
                     .to_string(),
             ),
             "status.phase" => Some(text("/status/phase")),
-            "status.podIP" => Some(text("/status/podIPs/0/ip")),
+            "status.podIP" => Some(pod_ip(obj).to_string()),
             // Accepted upstream but absent from the pod's selectable field set.
             "status.podIPs" => Some(String::new()),
             "status.nominatedNodeName" => Some(text("/status/nominatedNodeName")),
@@ -1316,10 +1316,14 @@ mod tests {
         for (field, want) in cases {
             assert_eq!(field_value(pods, &pod, field).as_deref(), want, "{field}");
         }
-        let bare = json!({"metadata": {"name": "p"}});
+        let bare = json!({"metadata": {"name": "p"}, "status": {"podIP": "10.0.0.9"}});
         assert_eq!(
             field_value(pods, &bare, "spec.hostNetwork").as_deref(),
             Some("false")
+        );
+        assert_eq!(
+            field_value(pods, &bare, "status.podIP").as_deref(),
+            Some("10.0.0.9")
         );
     }
 
