@@ -14,6 +14,21 @@ pub use namespace::run_namespace_controller;
 
 use berth_api::registry::{RESOURCES, ResourceType};
 use kube::discovery::ApiResource;
+use tokio::sync::watch;
+
+/// Runs every controller until `stop` turns true (or its sender is dropped).
+pub async fn run(client: kube::Client, stop: watch::Receiver<bool>) {
+    tokio::join!(
+        run_garbage_collector(client.clone(), stopped(stop.clone())),
+        run_namespace_controller(client, stopped(stop)),
+    );
+}
+
+/// A shutdown future for the `run_*` functions: completes when `stop` turns true or its
+/// sender is dropped.
+pub async fn stopped(mut stop: watch::Receiver<bool>) {
+    let _ = stop.wait_for(|stop| *stop).await;
+}
 
 /// Every kind the API server stores, with the `ApiResource` to reach it through
 /// `Api<DynamicObject>`. `events.k8s.io` events are left out: they are the core events
@@ -34,5 +49,40 @@ pub(crate) fn api_resource(kind: &ResourceType) -> ApiResource {
         api_version: kind.api_version(),
         kind: kind.kind.to_string(),
         plural: kind.plural.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `berth server` spawns `run` on the tokio runtime: this fails to compile if the future
+    /// stops being `Send + 'static`.
+    #[test]
+    fn controllers_can_be_spawned() {
+        fn spawnable<F: Future + Send + 'static>(_: fn(kube::Client, watch::Receiver<bool>) -> F) {}
+        spawnable(run);
+    }
+
+    #[test]
+    fn stored_kinds_skip_the_events_k8s_io_alias() {
+        let kinds: Vec<_> = stored_kinds()
+            .map(|(_, kind, resource)| (kind.group, resource))
+            .collect();
+        assert!(kinds.iter().all(|(group, _)| *group != "events.k8s.io"));
+        assert_eq!(kinds.len(), RESOURCES.len() - 1);
+        let (_, pods) = kinds.iter().find(|(_, r)| r.plural == "pods").unwrap();
+        assert_eq!(
+            (pods.api_version.as_str(), pods.kind.as_str()),
+            ("v1", "Pod")
+        );
+        let (_, sts) = kinds
+            .iter()
+            .find(|(_, r)| r.plural == "statefulsets")
+            .unwrap();
+        assert_eq!(
+            (sts.group.as_str(), sts.api_version.as_str()),
+            ("apps", "apps/v1")
+        );
     }
 }
