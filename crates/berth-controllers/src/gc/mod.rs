@@ -14,6 +14,7 @@ mod queue;
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
 use berth_api::registry::RESOURCES;
 use futures::{StreamExt, stream};
@@ -35,6 +36,8 @@ use queue::WorkQueue;
 
 /// Work items processed at the same time.
 const WORKERS: usize = 8;
+/// How long to wait for every kind's first list before collecting anyway.
+const SYNC_TIMEOUT: Duration = Duration::from_secs(60);
 /// Attempts of a read-modify-write before giving up to the retry queue.
 const CONFLICT_RETRIES: usize = 5;
 
@@ -57,10 +60,13 @@ pub async fn run_garbage_collector(
     let (synced_tx, synced_rx) = tokio::sync::watch::channel(false);
     let workers = async {
         let mut synced = synced_rx;
-        if synced.wait_for(|done| *done).await.is_err() {
-            return;
+        match tokio::time::timeout(SYNC_TIMEOUT, synced.wait_for(|done| *done)).await {
+            Ok(Ok(_)) => info!("garbage collector caches synced; collecting"),
+            Ok(Err(_)) => return,
+            // Decisions never rest on the graph's word that an owner is gone (they read
+            // the owner live), so starting with an incomplete graph is safe, only slower.
+            Err(_) => warn!("some kinds could not be listed; collecting anyway"),
         }
-        info!("garbage collector caches synced; collecting");
         futures::future::join_all((0..WORKERS).map(|_| collector.work())).await;
     };
     tokio::select! {
@@ -143,8 +149,8 @@ impl Collector {
             };
             match result {
                 Ok(()) => self.queue.forget(&item),
-                Err(error @ Error::UnresolvableKind { .. }) => {
-                    debug!(?item, %error, "cannot process yet; will retry");
+                Err(error @ (Error::UnresolvableKind { .. } | Error::Conflict(_))) => {
+                    debug!(?item, %error, "cannot decide yet; will retry");
                     self.queue.retry_later(item.clone());
                 }
                 Err(error) => {
