@@ -1,0 +1,859 @@
+//! Services, ConfigMaps, Secrets, Namespaces, Nodes, ServiceAccounts, Endpoints,
+//! EndpointSlices, Events and Leases.
+
+use std::collections::BTreeSet;
+
+use k8s_openapi::api::coordination::v1::Lease;
+use k8s_openapi::api::core::v1::{
+    ConfigMap, Endpoints, Event, Namespace, Node, Secret, Service, ServiceAccount,
+};
+use k8s_openapi::api::discovery::v1::EndpointSlice;
+use k8s_openapi::api::events::v1::Event as EventsV1Event;
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+
+use super::meta::{
+    invalid_each, too_long, validate_immutable, validate_labels, validate_nonnegative,
+    validate_object_meta, validate_object_meta_update,
+};
+use super::names::{
+    is_config_map_key, is_dns1123_label, is_dns1123_subdomain, is_qualified_name, is_valid_ip,
+    is_valid_label_value, is_valid_port_num, name_is_dns_label, name_is_dns_subdomain,
+    name_is_dns1035_label,
+};
+use super::pod::{validate_port_num_or_name, validate_protocol, validate_taint_effect};
+use crate::FieldError;
+use crate::field_error::Path;
+
+/// Upstream's limit on the data of one ConfigMap or Secret.
+pub const MAX_SECRET_SIZE: usize = 1024 * 1024;
+
+pub const IMMUTABLE_WHEN_SET: &str = "field is immutable when `immutable` is set";
+
+fn s(v: &Option<String>) -> &str {
+    v.as_deref().unwrap_or_default()
+}
+
+fn is_headless(service: &Service) -> bool {
+    service
+        .spec
+        .as_ref()
+        .is_some_and(|sp| s(&sp.cluster_ip) == "None")
+}
+
+/// `ValidateService`, in upstream's order (cluster IP allocation is the API server's).
+pub fn validate_service(service: &Service) -> Vec<FieldError> {
+    let mut errs = validate_object_meta(
+        &service.metadata,
+        name_is_dns1035_label,
+        &Path::new("metadata"),
+    );
+    let spec = service.spec.clone().unwrap_or_default();
+    let sp = Path::new("spec");
+    let type_ = s(&spec.type_);
+    let ports = spec.ports.clone().unwrap_or_default();
+    let headless = is_headless(service);
+    if ports.is_empty() && !headless && type_ != "ExternalName" {
+        errs.push(FieldError::required(sp.child("ports"), ""));
+    }
+    let cluster_ips = spec.cluster_ips.clone().unwrap_or_default();
+    match type_ {
+        "LoadBalancer" | "NodePort" if headless => errs.push(FieldError::invalid(
+            sp.child("clusterIPs").index(0),
+            "None",
+            format!("may not be set to 'None' for {type_} services"),
+        )),
+        "ExternalName" => {
+            if !cluster_ips.is_empty() {
+                errs.push(FieldError::forbidden(
+                    sp.child("clusterIPs"),
+                    "may not be set for ExternalName services",
+                ));
+            }
+            if spec.ip_families.as_ref().is_some_and(|f| !f.is_empty()) {
+                errs.push(FieldError::forbidden(
+                    sp.child("ipFamilies"),
+                    "may not be set for ExternalName services",
+                ));
+            }
+            if spec.ip_family_policy.is_some() {
+                errs.push(FieldError::forbidden(
+                    sp.child("ipFamilyPolicy"),
+                    "may not be set for ExternalName services",
+                ));
+            }
+            let cname = s(&spec.external_name).trim_end_matches('.');
+            if cname.is_empty() {
+                errs.push(FieldError::required(sp.child("externalName"), ""));
+            } else {
+                errs.extend(invalid_each(
+                    &sp.child("externalName"),
+                    cname,
+                    is_dns1123_subdomain(cname),
+                ));
+            }
+        }
+        _ => {}
+    }
+    let mut names: BTreeSet<&str> = BTreeSet::new();
+    for (i, port) in ports.iter().enumerate() {
+        let p = sp.child("ports").index(i);
+        let name = s(&port.name);
+        if ports.len() > 1 && name.is_empty() {
+            errs.push(FieldError::required(p.child("name"), ""));
+        } else if !name.is_empty() {
+            errs.extend(invalid_each(&p.child("name"), name, is_dns1123_label(name)));
+            if !names.insert(name) {
+                errs.push(FieldError::duplicate(p.child("name"), name));
+            }
+        }
+        for m in is_valid_port_num(port.port.into()) {
+            errs.push(FieldError::invalid(p.child("port"), port.port, m));
+        }
+        errs.extend(validate_protocol(s(&port.protocol), &p.child("protocol")));
+        errs.extend(validate_port_num_or_name(
+            port.target_port.as_ref().unwrap_or(&IntOrString::Int(0)),
+            &p.child("targetPort"),
+        ));
+        if let Some(app) = &port.app_protocol {
+            errs.extend(invalid_each(
+                &p.child("appProtocol"),
+                app,
+                is_qualified_name(app),
+            ));
+        }
+    }
+    if spec.selector.is_some() {
+        errs.extend(validate_labels(
+            spec.selector.as_ref(),
+            &sp.child("selector"),
+        ));
+    }
+    let affinity = s(&spec.session_affinity);
+    match affinity {
+        "" => errs.push(FieldError::required(sp.child("sessionAffinity"), "")),
+        "ClientIP" => {
+            let timeout = spec
+                .session_affinity_config
+                .as_ref()
+                .and_then(|c| c.client_ip.as_ref())
+                .and_then(|c| c.timeout_seconds);
+            match timeout {
+                None => errs.push(FieldError::required(
+                    sp.child("sessionAffinityConfig")
+                        .child("clientIP")
+                        .child("timeoutSeconds"),
+                    "",
+                )),
+                Some(t) if !(1..=86400).contains(&t) => errs.push(FieldError::invalid(
+                    sp.child("sessionAffinityConfig")
+                        .child("clientIP")
+                        .child("timeoutSeconds"),
+                    t,
+                    "must be greater than 0 and less than 86400",
+                )),
+                _ => {}
+            }
+        }
+        "None" => {
+            if spec.session_affinity_config.is_some() {
+                errs.push(FieldError::forbidden(
+                    sp.child("sessionAffinityConfig"),
+                    "must not be set when session affinity is None",
+                ));
+            }
+        }
+        other => errs.push(FieldError::not_supported(
+            sp.child("sessionAffinity"),
+            other,
+            &["ClientIP", "None"],
+        )),
+    }
+    let cluster_ip = s(&spec.cluster_ip);
+    if !cluster_ips.is_empty() && !cluster_ip.is_empty() && cluster_ips[0] != cluster_ip {
+        errs.push(FieldError::invalid(
+            sp.child("clusterIPs").index(0),
+            cluster_ips[0].as_str(),
+            "must be same as clusterIP",
+        ));
+    }
+    for (i, ip) in cluster_ips.iter().enumerate() {
+        if !(i == 0 && ip == "None") {
+            errs.extend(invalid_each(
+                &sp.child("clusterIPs").index(i),
+                ip,
+                is_valid_ip(ip),
+            ));
+        }
+    }
+    for (i, ip) in spec.external_ips.iter().flatten().enumerate() {
+        errs.extend(invalid_each(
+            &sp.child("externalIPs").index(i),
+            ip,
+            is_valid_ip(ip),
+        ));
+    }
+    const TYPES: [&str; 4] = ["ClusterIP", "ExternalName", "LoadBalancer", "NodePort"];
+    if type_.is_empty() {
+        errs.push(FieldError::required(sp.child("type"), ""));
+    } else if !TYPES.contains(&type_) {
+        errs.push(FieldError::not_supported(sp.child("type"), type_, &TYPES));
+    }
+    if type_ == "ClusterIP" {
+        for (i, port) in ports.iter().enumerate() {
+            if port.node_port.is_some_and(|n| n != 0) {
+                errs.push(FieldError::forbidden(
+                    sp.child("ports").index(i).child("nodePort"),
+                    "may not be used when `type` is 'ClusterIP'",
+                ));
+            }
+        }
+    }
+    let mut node_ports = BTreeSet::new();
+    for (i, port) in ports.iter().enumerate() {
+        if let Some(np) = port.node_port.filter(|n| *n != 0)
+            && !node_ports.insert((s(&port.protocol).to_string(), np))
+        {
+            errs.push(FieldError::duplicate(
+                sp.child("ports").index(i).child("nodePort"),
+                np,
+            ));
+        }
+    }
+    let mut seen = BTreeSet::new();
+    for (i, port) in ports.iter().enumerate() {
+        if !seen.insert((s(&port.protocol).to_string(), port.port)) {
+            let key = serde_json::json!({"port": port.port, "protocol": s(&port.protocol)});
+            errs.push(FieldError::duplicate(sp.child("ports").index(i), key));
+        }
+    }
+    if let Some(itp) = spec.internal_traffic_policy.as_deref()
+        && !matches!(itp, "Cluster" | "Local")
+    {
+        errs.push(FieldError::not_supported(
+            sp.child("internalTrafficPolicy"),
+            itp,
+            &["Cluster", "Local"],
+        ));
+    }
+    if let Some(etp) = spec
+        .external_traffic_policy
+        .as_deref()
+        .filter(|e| !e.is_empty())
+    {
+        if !matches!(type_, "LoadBalancer" | "NodePort") {
+            errs.push(FieldError::invalid(
+                sp.child("externalTrafficPolicy"),
+                etp,
+                "may only be set for externally-accessible services",
+            ));
+        } else if !matches!(etp, "Cluster" | "Local") {
+            errs.push(FieldError::not_supported(
+                sp.child("externalTrafficPolicy"),
+                etp,
+                &["Cluster", "Local"],
+            ));
+        }
+    }
+    errs
+}
+
+/// `ValidateServiceUpdate`: the primary cluster IP may not change (unless to or from ExternalName).
+pub fn validate_service_update(new: &Service, old: &Service) -> Vec<FieldError> {
+    let mut errs = validate_object_meta_update(&new.metadata, &Path::new("metadata"));
+    let new_spec = new.spec.clone().unwrap_or_default();
+    let old_spec = old.spec.clone().unwrap_or_default();
+    let external = |t: &Option<String>| s(t) == "ExternalName";
+    if !external(&new_spec.type_) && !external(&old_spec.type_) {
+        let old_ip = s(&old_spec.cluster_ip);
+        let new_ip = s(&new_spec.cluster_ip);
+        if !old_ip.is_empty() && !new_ip.is_empty() && old_ip != new_ip {
+            errs.push(FieldError::invalid(
+                "spec.clusterIPs[0]",
+                new_ip,
+                "may not change once set",
+            ));
+        }
+    }
+    errs.extend(validate_service(new));
+    errs
+}
+
+pub fn validate_config_map(cm: &ConfigMap) -> Vec<FieldError> {
+    let mut errs =
+        validate_object_meta(&cm.metadata, name_is_dns_subdomain, &Path::new("metadata"));
+    let mut total = 0;
+    let binary = cm.binary_data.clone().unwrap_or_default();
+    for (key, value) in cm.data.iter().flatten() {
+        let p = Path::new("data").key(key);
+        errs.extend(invalid_each(&p, key, is_config_map_key(key)));
+        if binary.contains_key(key) {
+            errs.push(FieldError::invalid(
+                &p,
+                key.as_str(),
+                "duplicate of key present in binaryData",
+            ));
+        }
+        total += value.len();
+    }
+    for (key, value) in &binary {
+        errs.extend(invalid_each(
+            &Path::new("binaryData").key(key),
+            key,
+            is_config_map_key(key),
+        ));
+        total += value.0.len();
+    }
+    if total > MAX_SECRET_SIZE {
+        errs.push(too_long(&Path::default(), MAX_SECRET_SIZE));
+    }
+    errs
+}
+
+pub fn validate_config_map_update(new: &ConfigMap, old: &ConfigMap) -> Vec<FieldError> {
+    let mut errs = validate_object_meta_update(&new.metadata, &Path::new("metadata"));
+    if old.immutable == Some(true) {
+        if new.immutable != Some(true) {
+            errs.push(FieldError::forbidden("immutable", IMMUTABLE_WHEN_SET));
+        }
+        if new.data != old.data {
+            errs.push(FieldError::forbidden("data", IMMUTABLE_WHEN_SET));
+        }
+        if new.binary_data != old.binary_data {
+            errs.push(FieldError::forbidden("binaryData", IMMUTABLE_WHEN_SET));
+        }
+    }
+    errs.extend(validate_config_map(new));
+    errs
+}
+
+pub fn validate_secret(secret: &Secret) -> Vec<FieldError> {
+    let mut errs = validate_object_meta(
+        &secret.metadata,
+        name_is_dns_subdomain,
+        &Path::new("metadata"),
+    );
+    let data_path = Path::new("data");
+    let data = secret.data.clone().unwrap_or_default();
+    let mut total = 0;
+    for (key, value) in &data {
+        errs.extend(invalid_each(
+            &data_path.key(key),
+            key,
+            is_config_map_key(key),
+        ));
+        total += value.0.len();
+    }
+    if total > MAX_SECRET_SIZE {
+        errs.push(too_long(&data_path, MAX_SECRET_SIZE));
+    }
+    let require = |errs: &mut Vec<FieldError>, key: &str| {
+        if !data.contains_key(key) {
+            errs.push(FieldError::required(data_path.key(key), ""));
+        }
+    };
+    match s(&secret.type_) {
+        "kubernetes.io/service-account-token" => {
+            let sa = secret
+                .metadata
+                .annotations
+                .as_ref()
+                .and_then(|a| a.get("kubernetes.io/service-account.name"));
+            if sa.is_none_or(String::is_empty) {
+                errs.push(FieldError::required(
+                    Path::new("metadata")
+                        .child("annotations")
+                        .key("kubernetes.io/service-account.name"),
+                    "",
+                ));
+            }
+        }
+        t @ ("kubernetes.io/dockercfg" | "kubernetes.io/dockerconfigjson") => {
+            let key = if t == "kubernetes.io/dockercfg" {
+                ".dockercfg"
+            } else {
+                ".dockerconfigjson"
+            };
+            match data.get(key) {
+                None => errs.push(FieldError::required(data_path.key(key), "")),
+                Some(bytes) => {
+                    if let Err(e) = serde_json::from_slice::<
+                        serde_json::Map<String, serde_json::Value>,
+                    >(&bytes.0)
+                    {
+                        errs.push(FieldError::invalid(
+                            data_path.key(key),
+                            "<secret contents redacted>",
+                            e.to_string(),
+                        ));
+                    }
+                }
+            }
+        }
+        "kubernetes.io/basic-auth"
+            if !data.contains_key("username") && !data.contains_key("password") =>
+        {
+            require(&mut errs, "username");
+            require(&mut errs, "password");
+        }
+        "kubernetes.io/ssh-auth" if data.get("ssh-privatekey").is_none_or(|v| v.0.is_empty()) => {
+            errs.push(FieldError::required(data_path.key("ssh-privatekey"), ""));
+        }
+        "kubernetes.io/tls" => {
+            require(&mut errs, "tls.crt");
+            require(&mut errs, "tls.key");
+        }
+        _ => {}
+    }
+    errs
+}
+
+pub fn validate_secret_update(new: &Secret, old: &Secret) -> Vec<FieldError> {
+    let mut errs = validate_object_meta_update(&new.metadata, &Path::new("metadata"));
+    errs.extend(validate_immutable(
+        &s(&new.type_),
+        &s(&old.type_),
+        &Path::new("type"),
+    ));
+    if old.immutable == Some(true) {
+        if new.immutable != Some(true) {
+            errs.push(FieldError::forbidden("immutable", IMMUTABLE_WHEN_SET));
+        }
+        if new.data != old.data {
+            errs.push(FieldError::forbidden("data", IMMUTABLE_WHEN_SET));
+        }
+    }
+    errs.extend(validate_secret(new));
+    errs
+}
+
+fn validate_namespace_finalizers(ns: &Namespace) -> Vec<FieldError> {
+    let mut errs = Vec::new();
+    let path = Path::new("spec.finalizers");
+    for f in ns
+        .spec
+        .as_ref()
+        .and_then(|sp| sp.finalizers.as_ref())
+        .into_iter()
+        .flatten()
+    {
+        let msgs = is_qualified_name(f);
+        if !msgs.is_empty() {
+            errs.extend(invalid_each(&path, f, msgs));
+        } else if !f.contains('/')
+            && !matches!(f.as_str(), "kubernetes" | "orphan" | "foregroundDeletion")
+        {
+            errs.push(FieldError::invalid(
+                &path,
+                f.as_str(),
+                "name is neither a standard finalizer name nor is it fully qualified",
+            ));
+        }
+    }
+    errs
+}
+
+pub fn validate_namespace(ns: &Namespace) -> Vec<FieldError> {
+    let mut errs = validate_object_meta(&ns.metadata, name_is_dns_label, &Path::new("metadata"));
+    errs.extend(validate_namespace_finalizers(ns));
+    errs
+}
+
+pub fn validate_namespace_update(new: &Namespace) -> Vec<FieldError> {
+    let mut errs = validate_object_meta_update(&new.metadata, &Path::new("metadata"));
+    errs.extend(validate_namespace_finalizers(new));
+    errs
+}
+
+pub fn validate_node(node: &Node) -> Vec<FieldError> {
+    let mut errs = validate_object_meta(
+        &node.metadata,
+        name_is_dns_subdomain,
+        &Path::new("metadata"),
+    );
+    errs.extend(validate_node_spec(node));
+    errs
+}
+
+fn validate_node_spec(node: &Node) -> Vec<FieldError> {
+    let mut errs = Vec::new();
+    let spec = node.spec.clone().unwrap_or_default();
+    let taints = spec.taints.unwrap_or_default();
+    let mut seen = BTreeSet::new();
+    for (i, taint) in taints.iter().enumerate() {
+        let p = Path::new("spec.taints").index(i);
+        errs.extend(invalid_each(
+            &p.child("key"),
+            &taint.key,
+            is_qualified_name(&taint.key),
+        ));
+        let value = s(&taint.value);
+        errs.extend(invalid_each(
+            &p.child("value"),
+            value,
+            is_valid_label_value(value),
+        ));
+        if taint.effect.is_empty() {
+            errs.push(FieldError::required(p.child("effect"), ""));
+        } else {
+            errs.extend(validate_taint_effect(&taint.effect, &p.child("effect")));
+        }
+        if !seen.insert((taint.key.clone(), taint.effect.clone())) {
+            errs.push(FieldError::duplicate(
+                p,
+                serde_json::json!({"key": taint.key, "effect": taint.effect}),
+            ));
+        }
+    }
+    for (i, cidr) in spec.pod_cidrs.iter().flatten().enumerate() {
+        if !is_valid_cidr(cidr) {
+            errs.push(FieldError::invalid(
+                Path::new("spec.podCIDRs").index(i),
+                cidr.as_str(),
+                "must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)",
+            ));
+        }
+    }
+    errs
+}
+
+fn is_valid_cidr(cidr: &str) -> bool {
+    let Some((ip, bits)) = cidr.split_once('/') else {
+        return false;
+    };
+    let Ok(bits) = bits.parse::<u8>() else {
+        return false;
+    };
+    match ip.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V4(_)) => bits <= 32,
+        Ok(std::net::IpAddr::V6(_)) => bits <= 128,
+        Err(_) => false,
+    }
+}
+
+pub fn validate_node_update(new: &Node) -> Vec<FieldError> {
+    let mut errs = validate_object_meta_update(&new.metadata, &Path::new("metadata"));
+    errs.extend(validate_node_spec(new));
+    errs
+}
+
+pub fn validate_service_account(sa: &ServiceAccount) -> Vec<FieldError> {
+    validate_object_meta(&sa.metadata, name_is_dns_subdomain, &Path::new("metadata"))
+}
+
+pub fn validate_endpoints(ep: &Endpoints) -> Vec<FieldError> {
+    let mut errs =
+        validate_object_meta(&ep.metadata, name_is_dns_subdomain, &Path::new("metadata"));
+    for (i, subset) in ep.subsets.iter().flatten().enumerate() {
+        let p = Path::new("subsets").index(i);
+        let addresses = subset.addresses.as_deref().unwrap_or_default();
+        let not_ready = subset.not_ready_addresses.as_deref().unwrap_or_default();
+        if addresses.is_empty() && not_ready.is_empty() {
+            errs.push(FieldError::required(
+                &p,
+                "must specify `addresses` or `notReadyAddresses`",
+            ));
+        }
+        for (field, list) in [("addresses", addresses), ("notReadyAddresses", not_ready)] {
+            for (j, addr) in list.iter().enumerate() {
+                let ap = p.child(field).index(j);
+                errs.extend(invalid_each(
+                    &ap.child("ip"),
+                    &addr.ip,
+                    is_valid_ip(&addr.ip),
+                ));
+                if let Some(h) = addr.hostname.as_deref().filter(|h| !h.is_empty()) {
+                    errs.extend(invalid_each(&ap.child("hostname"), h, is_dns1123_label(h)));
+                }
+                if let Some(n) = addr.node_name.as_deref().filter(|n| !n.is_empty()) {
+                    errs.extend(invalid_each(
+                        &ap.child("nodeName"),
+                        n,
+                        name_is_dns_subdomain(n, false),
+                    ));
+                }
+            }
+        }
+        let ports = subset.ports.as_deref().unwrap_or_default();
+        for (j, port) in ports.iter().enumerate() {
+            let pp = p.child("ports").index(j);
+            let name = s(&port.name);
+            if ports.len() > 1 && name.is_empty() {
+                errs.push(FieldError::required(pp.child("name"), ""));
+            } else if !name.is_empty() {
+                errs.extend(invalid_each(
+                    &pp.child("name"),
+                    name,
+                    is_dns1123_label(name),
+                ));
+            }
+            for m in is_valid_port_num(port.port.into()) {
+                errs.push(FieldError::invalid(pp.child("port"), port.port, m));
+            }
+            errs.extend(validate_protocol(s(&port.protocol), &pp.child("protocol")));
+        }
+    }
+    errs
+}
+
+pub fn validate_endpoint_slice(slice: &EndpointSlice) -> Vec<FieldError> {
+    let mut errs = validate_object_meta(
+        &slice.metadata,
+        name_is_dns_subdomain,
+        &Path::new("metadata"),
+    );
+    const TYPES: [&str; 3] = ["FQDN", "IPv4", "IPv6"];
+    if slice.address_type.is_empty() {
+        errs.push(FieldError::required("addressType", ""));
+    } else if !TYPES.contains(&slice.address_type.as_str()) {
+        errs.push(FieldError::not_supported(
+            "addressType",
+            slice.address_type.as_str(),
+            &TYPES,
+        ));
+    }
+    for (i, ep) in slice.endpoints.iter().flatten().enumerate() {
+        let p = Path::new("endpoints").index(i);
+        if ep.addresses.is_empty() {
+            errs.push(FieldError::required(
+                p.child("addresses"),
+                "must contain at least 1 address",
+            ));
+        } else if ep.addresses.len() > 100 {
+            errs.push(FieldError {
+                kind: crate::FieldErrorType::TooMany,
+                field: p.child("addresses").into(),
+                value: Some(ep.addresses.len().into()),
+                detail: "must have at most 100 items".to_string(),
+            });
+        }
+        for (j, addr) in ep.addresses.iter().enumerate() {
+            let ap = p.child("addresses").index(j);
+            match slice.address_type.as_str() {
+                "IPv4" if addr.parse::<std::net::Ipv4Addr>().is_err() => errs.push(
+                    FieldError::invalid(&ap, addr.as_str(), "must be a valid IPv4 address"),
+                ),
+                "IPv6" if addr.parse::<std::net::Ipv6Addr>().is_err() => errs.push(
+                    FieldError::invalid(&ap, addr.as_str(), "must be a valid IPv6 address"),
+                ),
+                "FQDN" => errs.extend(invalid_each(&ap, addr, is_dns1123_subdomain(addr))),
+                _ => {}
+            }
+        }
+        if let Some(h) = ep.hostname.as_deref() {
+            errs.extend(invalid_each(&p.child("hostname"), h, is_dns1123_label(h)));
+        }
+    }
+    let ports = slice.ports.as_deref().unwrap_or_default();
+    let mut names = BTreeSet::new();
+    for (i, port) in ports.iter().enumerate() {
+        let p = Path::new("ports").index(i);
+        let name = s(&port.name);
+        if !name.is_empty() {
+            errs.extend(invalid_each(&p.child("name"), name, is_dns1123_label(name)));
+        }
+        if !names.insert(name) {
+            errs.push(FieldError::duplicate(p.child("name"), name));
+        }
+        if let Some(n) = port.port {
+            for m in is_valid_port_num(n.into()) {
+                errs.push(FieldError::invalid(p.child("port"), n, m));
+            }
+        }
+        errs.extend(validate_protocol(s(&port.protocol), &p.child("protocol")));
+    }
+    errs
+}
+
+pub fn validate_endpoint_slice_update(new: &EndpointSlice, old: &EndpointSlice) -> Vec<FieldError> {
+    let mut errs = validate_endpoint_slice(new);
+    errs.extend(validate_immutable(
+        &new.address_type,
+        &old.address_type,
+        &Path::new("addressType"),
+    ));
+    errs
+}
+
+fn event_namespace_errors(
+    event_namespace: &str,
+    object_namespace: &str,
+    new_style: bool,
+) -> Vec<FieldError> {
+    let path = "involvedObject.namespace";
+    let mismatch = if object_namespace.is_empty() {
+        if new_style {
+            event_namespace != "default" && event_namespace != "kube-system"
+        } else {
+            !event_namespace.is_empty() && event_namespace != "default"
+        }
+    } else {
+        event_namespace != object_namespace
+    };
+    if mismatch {
+        vec![FieldError::invalid(
+            path,
+            object_namespace,
+            "does not match event.namespace",
+        )]
+    } else {
+        Vec::new()
+    }
+}
+
+/// Fields an Event made by the events.k8s.io API must carry (`legacyValidateEvent` when
+/// eventTime is set).
+fn validate_new_style_event(
+    controller_field: &str,
+    controller: &str,
+    instance: &str,
+    action: &str,
+    reason: &str,
+    message_len: usize,
+) -> Vec<FieldError> {
+    let mut errs = Vec::new();
+    if controller.is_empty() {
+        errs.push(FieldError::required(controller_field, ""));
+    }
+    errs.extend(invalid_each(
+        &Path::new(controller_field),
+        controller,
+        is_qualified_name(controller),
+    ));
+    for (field, value, limit) in [
+        ("reportingInstance", instance, 128),
+        ("action", action, 128),
+        ("reason", reason, 128),
+    ] {
+        if value.is_empty() {
+            errs.push(FieldError::required(field, ""));
+        }
+        if value.len() > limit {
+            errs.push(FieldError::invalid(
+                field,
+                "",
+                format!("can have at most {limit} characters"),
+            ));
+        }
+    }
+    if message_len > 1024 {
+        errs.push(FieldError::invalid(
+            "message",
+            "",
+            "can have at most 1024 characters",
+        ));
+    }
+    errs
+}
+
+pub fn validate_event(event: &Event) -> Vec<FieldError> {
+    let namespace = s(&event.metadata.namespace);
+    let object_namespace = s(&event.involved_object.namespace);
+    let new_style = event.event_time.is_some();
+    let mut errs = event_namespace_errors(namespace, object_namespace, new_style);
+    if new_style {
+        errs.extend(validate_new_style_event(
+            "reportingComponent",
+            s(&event.reporting_component),
+            s(&event.reporting_instance),
+            s(&event.action),
+            s(&event.reason),
+            s(&event.message).len(),
+        ));
+    }
+    errs.extend(invalid_each(
+        &Path::new("namespace"),
+        namespace,
+        is_dns1123_subdomain(namespace),
+    ));
+    errs
+}
+
+/// events.k8s.io/v1 Events are validated strictly on create (`ValidateEventCreate`).
+pub fn validate_events_v1_event(event: &EventsV1Event) -> Vec<FieldError> {
+    let namespace = s(&event.metadata.namespace);
+    let regarding_ns = event
+        .regarding
+        .as_ref()
+        .map(|r| s(&r.namespace))
+        .unwrap_or_default();
+    let mut errs = event_namespace_errors(namespace, regarding_ns, event.event_time.is_some());
+    if event.event_time.is_some() {
+        errs.extend(validate_new_style_event(
+            "reportingController",
+            s(&event.reporting_controller),
+            s(&event.reporting_instance),
+            s(&event.action),
+            s(&event.reason),
+            s(&event.note).len(),
+        ));
+    }
+    errs.extend(invalid_each(
+        &Path::new("namespace"),
+        namespace,
+        is_dns1123_subdomain(namespace),
+    ));
+    errs.extend(validate_object_meta(
+        &event.metadata,
+        name_is_dns_subdomain,
+        &Path::new("metadata"),
+    ));
+    if event.event_time.is_none() {
+        errs.push(FieldError::required("eventTime", ""));
+    }
+    let type_ = s(&event.type_);
+    if type_ != "Normal" && type_ != "Warning" {
+        errs.push(FieldError::invalid(
+            "type",
+            "",
+            format!("has invalid value: {type_}"),
+        ));
+    }
+    for (field, set) in [
+        ("firstTimestamp", event.deprecated_first_timestamp.is_some()),
+        ("lastTimestamp", event.deprecated_last_timestamp.is_some()),
+        ("count", event.deprecated_count.is_some_and(|c| c != 0)),
+    ] {
+        if set {
+            errs.push(FieldError::invalid(field, "", "needs to be unset"));
+        }
+    }
+    errs
+}
+
+pub fn validate_lease(lease: &Lease) -> Vec<FieldError> {
+    let mut errs = validate_object_meta(
+        &lease.metadata,
+        name_is_dns_subdomain,
+        &Path::new("metadata"),
+    );
+    let spec = lease.spec.clone().unwrap_or_default();
+    if let Some(d) = spec.lease_duration_seconds.filter(|d| *d <= 0) {
+        errs.push(FieldError::invalid(
+            "spec.leaseDurationSeconds",
+            d,
+            "must be greater than 0",
+        ));
+    }
+    if let Some(t) = spec.lease_transitions {
+        errs.extend(validate_nonnegative(
+            t.into(),
+            &Path::new("spec.leaseTransitions"),
+        ));
+    }
+    if let Some(strategy) = spec.strategy.as_deref()
+        && strategy != "OldestEmulationVersion"
+    {
+        errs.push(FieldError::not_supported(
+            "spec.strategy",
+            strategy,
+            &["OldestEmulationVersion"],
+        ));
+    }
+    if spec.preferred_holder.is_some() && spec.strategy.is_none() {
+        errs.push(FieldError::forbidden(
+            "spec.preferredHolder",
+            "may only be specified if `strategy` is defined",
+        ));
+    }
+    errs
+}

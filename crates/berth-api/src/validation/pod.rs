@@ -1,0 +1,1507 @@
+//! Pods, pod specs and pod templates (`pkg/apis/core/validation`: ValidatePodSpec,
+//! ValidatePodTemplateSpec, ValidatePodCreate, ValidatePodUpdate).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use k8s_openapi::api::core::v1::{
+    Container, EnvVar, Pod, PodSpec, PodTemplateSpec, Probe, ResourceRequirements, Toleration,
+    Volume,
+};
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+
+use super::meta::{
+    IS_NEGATIVE_ERROR, invalid_each, to_value, validate_annotations, validate_labels,
+    validate_nonnegative, validate_object_meta, validate_object_meta_update,
+};
+use super::names::{
+    inclusive_range_error, is_config_map_key, is_dns1123_label, is_dns1123_subdomain,
+    is_env_var_name, is_qualified_name, is_valid_ip, is_valid_label_value, is_valid_port_name,
+    is_valid_port_num, name_is_dns_subdomain,
+};
+use super::quantity::{QUANTITY_FORMAT_ERROR, parse_quantity};
+use super::storage::validate_persistent_volume_claim_spec;
+use crate::FieldError;
+use crate::field_error::Path;
+
+pub const FILE_MODE_ERROR: &str = "must be a number between 0 and 0777 (octal), both inclusive";
+
+/// The text upstream's ValidatePodUpdate gives (before its go-cmp diff, which berth omits).
+pub const POD_UPDATE_FORBIDDEN: &str = "pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)";
+
+fn s(v: &Option<String>) -> &str {
+    v.as_deref().unwrap_or_default()
+}
+
+fn dns_label(value: &str, path: &Path) -> Vec<FieldError> {
+    invalid_each(path, value, is_dns1123_label(value))
+}
+
+/// `ValidatePodTemplateSpec`: labels and annotations (at `<path>.labels`, as upstream), the
+/// pod spec, and no ephemeral containers.
+pub fn validate_pod_template_spec(template: &PodTemplateSpec, path: &Path) -> Vec<FieldError> {
+    let meta = template.metadata.clone().unwrap_or_default();
+    let mut errs = validate_labels(meta.labels.as_ref(), &path.child("labels"));
+    errs.extend(validate_annotations(
+        meta.annotations.as_ref(),
+        &path.child("annotations"),
+    ));
+    let spec = template.spec.clone().unwrap_or_default();
+    errs.extend(validate_pod_spec(&spec, &path.child("spec")));
+    if spec
+        .ephemeral_containers
+        .as_ref()
+        .is_some_and(|e| !e.is_empty())
+    {
+        errs.push(FieldError::forbidden(
+            path.child("spec").child("ephemeralContainers"),
+            "ephemeral containers not allowed in pod template",
+        ));
+    }
+    errs
+}
+
+/// `ValidatePodSpec`, in upstream's order.
+pub fn validate_pod_spec(spec: &PodSpec, path: &Path) -> Vec<FieldError> {
+    let mut errs = Vec::new();
+    if spec.termination_grace_period_seconds.is_none() {
+        errs.push(FieldError::required(
+            path.child("terminationGracePeriodSeconds"),
+            "",
+        ));
+    }
+    let (volumes, volume_errs) = validate_volumes(
+        spec.volumes.as_deref().unwrap_or_default(),
+        &path.child("volumes"),
+    );
+    errs.extend(volume_errs);
+    let restart_policy = s(&spec.restart_policy);
+    let init = spec.init_containers.as_deref().unwrap_or_default();
+    let mut names: BTreeSet<&str> = BTreeSet::new();
+    for (i, c) in init.iter().enumerate() {
+        let p = path.child("initContainers").index(i);
+        errs.extend(validate_container_common(c, &volumes, &p));
+        if !names.insert(c.name.as_str()) {
+            errs.push(FieldError::duplicate(p.child("name"), c.name.as_str()));
+        }
+        let restartable = s(&c.restart_policy) == "Always";
+        if let Some(rp) = c.restart_policy.as_deref().filter(|rp| *rp != "Always") {
+            errs.push(FieldError::not_supported(
+                p.child("restartPolicy"),
+                rp,
+                &["Always"],
+            ));
+        }
+        if restartable {
+            errs.extend(validate_probe_kind(
+                c.liveness_probe.as_ref(),
+                &p.child("livenessProbe"),
+                ProbeKind::Liveness,
+            ));
+            errs.extend(validate_probe_kind(
+                c.readiness_probe.as_ref(),
+                &p.child("readinessProbe"),
+                ProbeKind::Readiness,
+            ));
+            errs.extend(validate_probe_kind(
+                c.startup_probe.as_ref(),
+                &p.child("startupProbe"),
+                ProbeKind::Startup,
+            ));
+        } else {
+            for (field, set) in [
+                ("lifecycle", c.lifecycle.is_some()),
+                ("livenessProbe", c.liveness_probe.is_some()),
+                ("readinessProbe", c.readiness_probe.is_some()),
+                ("startupProbe", c.startup_probe.is_some()),
+            ] {
+                if set {
+                    errs.push(FieldError::forbidden(
+                        p.child(field),
+                        "may not be set for init containers without restartPolicy=Always",
+                    ));
+                }
+            }
+        }
+    }
+    let containers = &spec.containers;
+    if containers.is_empty() {
+        errs.push(FieldError::required(path.child("containers"), ""));
+    }
+    let mut regular_names: BTreeSet<&str> = BTreeSet::new();
+    for (i, c) in containers.iter().enumerate() {
+        let p = path.child("containers").index(i);
+        errs.extend(validate_container_common(c, &volumes, &p));
+        if !regular_names.insert(c.name.as_str()) || names.contains(c.name.as_str()) {
+            errs.push(FieldError::duplicate(p.child("name"), c.name.as_str()));
+        }
+        errs.extend(validate_probe_kind(
+            c.liveness_probe.as_ref(),
+            &p.child("livenessProbe"),
+            ProbeKind::Liveness,
+        ));
+        errs.extend(validate_probe_kind(
+            c.readiness_probe.as_ref(),
+            &p.child("readinessProbe"),
+            ProbeKind::Readiness,
+        ));
+        errs.extend(validate_probe_kind(
+            c.startup_probe.as_ref(),
+            &p.child("startupProbe"),
+            ProbeKind::Startup,
+        ));
+        if c.restart_policy.is_some() {
+            errs.push(FieldError::forbidden(
+                p.child("restartPolicy"),
+                "may not be set for non-init containers",
+            ));
+        }
+    }
+    match restart_policy {
+        "Always" | "OnFailure" | "Never" => {}
+        "" => errs.push(FieldError::required(path.child("restartPolicy"), "")),
+        other => errs.push(FieldError::not_supported(
+            path.child("restartPolicy"),
+            other,
+            &["Always", "OnFailure", "Never"],
+        )),
+    }
+    let dns_policy = s(&spec.dns_policy);
+    match dns_policy {
+        "ClusterFirstWithHostNet" | "ClusterFirst" | "Default" | "None" => {}
+        "" => errs.push(FieldError::required(path.child("dnsPolicy"), "")),
+        other => errs.push(FieldError::not_supported(
+            path.child("dnsPolicy"),
+            other,
+            &["ClusterFirstWithHostNet", "ClusterFirst", "Default", "None"],
+        )),
+    }
+    errs.extend(validate_labels(
+        spec.node_selector.as_ref(),
+        &path.child("nodeSelector"),
+    ));
+    errs.extend(validate_dns_config(spec, &path.child("dnsConfig")));
+    if let Some(sa) = spec
+        .service_account_name
+        .as_deref()
+        .filter(|v| !v.is_empty())
+    {
+        errs.extend(invalid_each(
+            &path.child("serviceAccountName"),
+            sa,
+            name_is_dns_subdomain(sa, false),
+        ));
+    }
+    if let Some(node) = spec.node_name.as_deref().filter(|v| !v.is_empty()) {
+        errs.extend(invalid_each(
+            &path.child("nodeName"),
+            node,
+            name_is_dns_subdomain(node, false),
+        ));
+    }
+    if let Some(ads) = spec.active_deadline_seconds
+        && !(1..=i64::from(i32::MAX)).contains(&ads)
+    {
+        errs.push(FieldError::invalid(
+            path.child("activeDeadlineSeconds"),
+            ads,
+            inclusive_range_error(1, i64::from(i32::MAX)),
+        ));
+    }
+    if let Some(hostname) = spec.hostname.as_deref().filter(|v| !v.is_empty()) {
+        errs.extend(dns_label(hostname, &path.child("hostname")));
+    }
+    if let Some(subdomain) = spec.subdomain.as_deref().filter(|v| !v.is_empty()) {
+        errs.extend(dns_label(subdomain, &path.child("subdomain")));
+    }
+    if let Some(tolerations) = spec.tolerations.as_ref().filter(|t| !t.is_empty()) {
+        errs.extend(validate_tolerations(
+            tolerations,
+            &path.child("tolerations"),
+        ));
+    }
+    if let Some(pc) = spec
+        .priority_class_name
+        .as_deref()
+        .filter(|v| !v.is_empty())
+    {
+        errs.extend(invalid_each(
+            &path.child("priorityClassName"),
+            pc,
+            name_is_dns_subdomain(pc, false),
+        ));
+    }
+    if let Some(pp) = spec.preemption_policy.as_deref()
+        && !matches!(pp, "PreemptLowerPriority" | "Never")
+    {
+        errs.push(FieldError::not_supported(
+            path.child("preemptionPolicy"),
+            pp,
+            &["Never", "PreemptLowerPriority"],
+        ));
+    }
+    errs
+}
+
+fn validate_dns_config(spec: &PodSpec, path: &Path) -> Vec<FieldError> {
+    let mut errs = Vec::new();
+    let none = s(&spec.dns_policy) == "None";
+    let Some(config) = &spec.dns_config else {
+        if none {
+            errs.push(FieldError::required(
+                path,
+                "must provide `dnsConfig` when `dnsPolicy` is None",
+            ));
+        }
+        return errs;
+    };
+    let nameservers = config.nameservers.as_deref().unwrap_or_default();
+    if none && nameservers.is_empty() {
+        errs.push(FieldError::required(
+            path.child("nameservers"),
+            "must provide at least one DNS nameserver when `dnsPolicy` is None",
+        ));
+    }
+    if nameservers.len() > 3 {
+        errs.push(FieldError::invalid(
+            path.child("nameservers"),
+            to_value(&nameservers),
+            "must not have more than 3 nameservers",
+        ));
+    }
+    for (i, ns) in nameservers.iter().enumerate() {
+        errs.extend(invalid_each(
+            &path.child("nameservers").index(i),
+            ns,
+            is_valid_ip(ns),
+        ));
+    }
+    let searches = config.searches.as_deref().unwrap_or_default();
+    if searches.len() > 32 {
+        errs.push(FieldError::invalid(
+            path.child("searches"),
+            to_value(&searches),
+            "must not have more than 32 search paths",
+        ));
+    }
+    for (i, search) in searches.iter().enumerate() {
+        let domain = search.strip_suffix('.').unwrap_or(search);
+        errs.extend(invalid_each(
+            &path.child("searches").index(i),
+            domain,
+            is_dns1123_subdomain(domain),
+        ));
+    }
+    for (i, opt) in config.options.iter().flatten().enumerate() {
+        if s(&opt.name).is_empty() {
+            errs.push(FieldError::required(
+                path.child("options").index(i),
+                "Option.Name must not be empty",
+            ));
+        }
+    }
+    errs
+}
+
+/// Volume name → volume, for the volumes that passed validation.
+type VolumeMap<'a> = BTreeMap<&'a str, &'a Volume>;
+
+/// `ValidateVolumes`: a volume's source errors come before its name errors; invalid
+/// volumes are left out of the map, so mounts of them are "Not found" too.
+pub fn validate_volumes<'a>(
+    volumes: &'a [Volume],
+    path: &Path,
+) -> (VolumeMap<'a>, Vec<FieldError>) {
+    let mut errs = Vec::new();
+    let mut valid: VolumeMap<'a> = BTreeMap::new();
+    let mut names: BTreeSet<&str> = BTreeSet::new();
+    for (i, vol) in volumes.iter().enumerate() {
+        let p = path.index(i);
+        let mut el = validate_volume_source(vol, &p);
+        if vol.name.is_empty() {
+            el.push(FieldError::required(p.child("name"), ""));
+        } else {
+            el.extend(dns_label(&vol.name, &p.child("name")));
+        }
+        if names.contains(vol.name.as_str()) {
+            el.push(FieldError::duplicate(p.child("name"), vol.name.as_str()));
+        }
+        if el.is_empty() {
+            names.insert(vol.name.as_str());
+            valid.insert(vol.name.as_str(), vol);
+        } else {
+            errs.extend(el);
+        }
+    }
+    (valid, errs)
+}
+
+/// The volume types set on a volume, in upstream's checking order.
+fn volume_types(v: &Volume) -> Vec<&'static str> {
+    [
+        ("hostPath", v.host_path.is_some()),
+        ("emptyDir", v.empty_dir.is_some()),
+        ("gitRepo", v.git_repo.is_some()),
+        ("gcePersistentDisk", v.gce_persistent_disk.is_some()),
+        ("awsElasticBlockStore", v.aws_elastic_block_store.is_some()),
+        ("secret", v.secret.is_some()),
+        ("nfs", v.nfs.is_some()),
+        ("iscsi", v.iscsi.is_some()),
+        ("glusterfs", v.glusterfs.is_some()),
+        ("flocker", v.flocker.is_some()),
+        ("persistentVolumeClaim", v.persistent_volume_claim.is_some()),
+        ("rbd", v.rbd.is_some()),
+        ("quobyte", v.quobyte.is_some()),
+        ("cinder", v.cinder.is_some()),
+        ("cephfs", v.cephfs.is_some()),
+        ("downwardAPI", v.downward_api.is_some()),
+        ("fc", v.fc.is_some()),
+        ("flexVolume", v.flex_volume.is_some()),
+        ("azureFile", v.azure_file.is_some()),
+        ("vsphereVolume", v.vsphere_volume.is_some()),
+        ("photonPersistentDisk", v.photon_persistent_disk.is_some()),
+        ("portworxVolume", v.portworx_volume.is_some()),
+        ("azureDisk", v.azure_disk.is_some()),
+        ("storageos", v.storageos.is_some()),
+        ("projected", v.projected.is_some()),
+        ("scaleIO", v.scale_io.is_some()),
+        ("configMap", v.config_map.is_some()),
+        ("csi", v.csi.is_some()),
+        ("ephemeral", v.ephemeral.is_some()),
+        ("image", v.image.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(name, set)| set.then_some(name))
+    .collect()
+}
+
+fn validate_file_mode(mode: Option<i32>, path: &Path) -> Vec<FieldError> {
+    match mode {
+        Some(m) if !(0..=0o777).contains(&m) => vec![FieldError::invalid(path, m, FILE_MODE_ERROR)],
+        _ => Vec::new(),
+    }
+}
+
+fn validate_path_no_backsteps(target: &str, path: &Path) -> Vec<FieldError> {
+    if target.split('/').any(|part| part == "..") {
+        vec![FieldError::invalid(path, target, "must not contain '..'")]
+    } else {
+        Vec::new()
+    }
+}
+
+/// A relative path that stays below its root and does not start with "..".
+fn validate_local_non_reserved_path(target: &str, path: &Path) -> Vec<FieldError> {
+    let mut errs = Vec::new();
+    if target.starts_with('/') {
+        errs.push(FieldError::invalid(path, target, "must be a relative path"));
+    }
+    errs.extend(validate_path_no_backsteps(target, path));
+    if target.starts_with("..") {
+        errs.push(FieldError::invalid(
+            path,
+            target,
+            "must not start with '..'",
+        ));
+    }
+    errs
+}
+
+fn validate_key_to_paths(
+    items: Option<&Vec<k8s_openapi::api::core::v1::KeyToPath>>,
+    path: &Path,
+) -> Vec<FieldError> {
+    let mut errs = Vec::new();
+    for (i, item) in items.into_iter().flatten().enumerate() {
+        let p = path.index(i);
+        if item.key.is_empty() {
+            errs.push(FieldError::required(p.child("key"), ""));
+        }
+        if item.path.is_empty() {
+            errs.push(FieldError::required(p.child("path"), ""));
+        }
+        errs.extend(validate_local_non_reserved_path(
+            &item.path,
+            &p.child("path"),
+        ));
+        errs.extend(validate_file_mode(item.mode, &p.child("mode")));
+    }
+    errs
+}
+
+fn validate_volume_source(v: &Volume, path: &Path) -> Vec<FieldError> {
+    let mut errs = Vec::new();
+    let types = volume_types(v);
+    let Some(first) = types.first() else {
+        return vec![FieldError::required(path, "must specify a volume type")];
+    };
+    for extra in &types[1..] {
+        errs.push(FieldError::forbidden(
+            path.child(extra),
+            "may not specify more than 1 volume type",
+        ));
+    }
+    let p = path.child(first);
+    match *first {
+        "hostPath" => {
+            let hp = v.host_path.as_ref().expect("checked");
+            if hp.path.is_empty() {
+                errs.push(FieldError::required(p.child("path"), ""));
+            } else {
+                errs.extend(validate_path_no_backsteps(&hp.path, &p.child("path")));
+                let supported = [
+                    "",
+                    "BlockDevice",
+                    "CharDevice",
+                    "Directory",
+                    "DirectoryOrCreate",
+                    "File",
+                    "FileOrCreate",
+                    "Socket",
+                ];
+                let t = s(&hp.type_);
+                if !supported.contains(&t) {
+                    errs.push(FieldError::not_supported(p.child("type"), t, &supported));
+                }
+            }
+        }
+        "emptyDir" => {
+            let ed = v.empty_dir.as_ref().expect("checked");
+            if let Some(limit) = &ed.size_limit
+                && parse_quantity(&limit.0).is_none_or(|q| q.is_negative())
+            {
+                errs.push(FieldError::forbidden(
+                    p.child("sizeLimit"),
+                    "SizeLimit field must be a valid resource quantity",
+                ));
+            }
+        }
+        "secret" => {
+            let sv = v.secret.as_ref().expect("checked");
+            match sv.secret_name.as_deref().filter(|n| !n.is_empty()) {
+                None => errs.push(FieldError::required(p.child("secretName"), "")),
+                Some(name) => errs.extend(invalid_each(
+                    &p.child("secretName"),
+                    name,
+                    name_is_dns_subdomain(name, false),
+                )),
+            }
+            errs.extend(validate_file_mode(sv.default_mode, &p.child("defaultMode")));
+            errs.extend(validate_key_to_paths(sv.items.as_ref(), &p.child("items")));
+        }
+        "configMap" => {
+            let cm = v.config_map.as_ref().expect("checked");
+            if cm.name.is_empty() {
+                errs.push(FieldError::required(p.child("name"), ""));
+            } else {
+                errs.extend(invalid_each(
+                    &p.child("name"),
+                    &cm.name,
+                    name_is_dns_subdomain(&cm.name, false),
+                ));
+            }
+            errs.extend(validate_file_mode(cm.default_mode, &p.child("defaultMode")));
+            errs.extend(validate_key_to_paths(cm.items.as_ref(), &p.child("items")));
+        }
+        "persistentVolumeClaim" => {
+            let pvc = v.persistent_volume_claim.as_ref().expect("checked");
+            if pvc.claim_name.is_empty() {
+                errs.push(FieldError::required(p.child("claimName"), ""));
+            }
+        }
+        "nfs" => {
+            let nfs = v.nfs.as_ref().expect("checked");
+            if nfs.server.is_empty() {
+                errs.push(FieldError::required(p.child("server"), ""));
+            }
+            if nfs.path.is_empty() {
+                errs.push(FieldError::required(p.child("path"), ""));
+            } else if !nfs.path.starts_with('/') {
+                errs.push(FieldError::invalid(
+                    p.child("path"),
+                    nfs.path.as_str(),
+                    "must be an absolute path",
+                ));
+            }
+        }
+        "csi" => {
+            let csi = v.csi.as_ref().expect("checked");
+            if csi.driver.is_empty() {
+                errs.push(FieldError::required(p.child("driver"), ""));
+            }
+        }
+        "ephemeral" => {
+            let eph = v.ephemeral.as_ref().expect("checked");
+            match &eph.volume_claim_template {
+                None => errs.push(FieldError::required(p.child("volumeClaimTemplate"), "")),
+                Some(t) => errs.extend(validate_persistent_volume_claim_spec(
+                    &t.spec,
+                    &p.child("volumeClaimTemplate").child("spec"),
+                )),
+            }
+        }
+        "downwardAPI" => {
+            let d = v.downward_api.as_ref().expect("checked");
+            errs.extend(validate_file_mode(d.default_mode, &p.child("defaultMode")));
+            for (i, item) in d.items.iter().flatten().enumerate() {
+                let ip = p.child("items").index(i);
+                if item.path.is_empty() {
+                    errs.push(FieldError::required(ip.child("path"), ""));
+                }
+                errs.extend(validate_local_non_reserved_path(
+                    &item.path,
+                    &ip.child("path"),
+                ));
+                errs.extend(validate_file_mode(item.mode, &ip.child("mode")));
+                match (&item.field_ref, &item.resource_field_ref) {
+                    (Some(_), Some(_)) => errs.push(FieldError::invalid(
+                        ip,
+                        "resource",
+                        "fieldRef and resourceFieldRef can not be specified simultaneously",
+                    )),
+                    (None, None) => errs.push(FieldError::required(
+                        ip,
+                        "one of fieldRef and resourceFieldRef is required",
+                    )),
+                    _ => {}
+                }
+            }
+        }
+        "projected" => {
+            let pr = v.projected.as_ref().expect("checked");
+            errs.extend(validate_file_mode(pr.default_mode, &p.child("defaultMode")));
+            for (i, src) in pr.sources.iter().flatten().enumerate() {
+                let sp = p.child("sources").index(i);
+                let set = [
+                    ("secret", src.secret.is_some()),
+                    ("downwardAPI", src.downward_api.is_some()),
+                    ("configMap", src.config_map.is_some()),
+                    ("serviceAccountToken", src.service_account_token.is_some()),
+                    ("clusterTrustBundle", src.cluster_trust_bundle.is_some()),
+                    ("podCertificate", src.pod_certificate.is_some()),
+                ];
+                let present: Vec<&str> =
+                    set.iter().filter(|(_, on)| *on).map(|(n, _)| *n).collect();
+                if present.is_empty() {
+                    errs.push(FieldError::required(&sp, "must specify exactly 1 of secret, downwardAPI, configMap, serviceAccountToken, clusterTrustBundle or podCertificate"));
+                }
+                for extra in present.iter().skip(1) {
+                    errs.push(FieldError::forbidden(
+                        sp.child(extra),
+                        "may not specify more than 1 volume type per source",
+                    ));
+                }
+            }
+        }
+        "image" => {
+            let image = v.image.as_ref().expect("checked");
+            if s(&image.reference).is_empty() {
+                errs.push(FieldError::required(p.child("reference"), ""));
+            }
+        }
+        _ => {}
+    }
+    errs
+}
+
+/// Checks shared by every container type (`validateContainerCommon`).
+fn validate_container_common(
+    c: &Container,
+    volumes: &VolumeMap<'_>,
+    path: &Path,
+) -> Vec<FieldError> {
+    let mut errs = Vec::new();
+    if c.name.is_empty() {
+        errs.push(FieldError::required(path.child("name"), ""));
+    } else {
+        errs.extend(dns_label(&c.name, &path.child("name")));
+    }
+    if s(&c.image).is_empty() {
+        errs.push(FieldError::required(path.child("image"), ""));
+    }
+    match s(&c.termination_message_policy) {
+        "File" | "FallbackToLogsOnError" => {}
+        "" => errs.push(FieldError::required(
+            path.child("terminationMessagePolicy"),
+            "",
+        )),
+        other => errs.push(FieldError::not_supported(
+            path.child("terminationMessagePolicy"),
+            other,
+            &["File", "FallbackToLogsOnError"],
+        )),
+    }
+    errs.extend(validate_container_ports(c, &path.child("ports")));
+    errs.extend(validate_env(
+        c.env.as_deref().unwrap_or_default(),
+        &path.child("env"),
+    ));
+    errs.extend(validate_env_from(c, &path.child("envFrom")));
+    errs.extend(validate_volume_mounts(
+        c,
+        volumes,
+        &path.child("volumeMounts"),
+    ));
+    match s(&c.image_pull_policy) {
+        "Always" | "IfNotPresent" | "Never" => {}
+        "" => errs.push(FieldError::required(path.child("imagePullPolicy"), "")),
+        other => errs.push(FieldError::not_supported(
+            path.child("imagePullPolicy"),
+            other,
+            &["Always", "IfNotPresent", "Never"],
+        )),
+    }
+    if let Some(resources) = &c.resources {
+        errs.extend(validate_resource_requirements(
+            resources,
+            &path.child("resources"),
+        ));
+    }
+    errs
+}
+
+fn validate_container_ports(c: &Container, path: &Path) -> Vec<FieldError> {
+    let mut errs = Vec::new();
+    let mut names: BTreeSet<&str> = BTreeSet::new();
+    for (i, port) in c.ports.iter().flatten().enumerate() {
+        let p = path.index(i);
+        if let Some(name) = port.name.as_deref().filter(|n| !n.is_empty()) {
+            let msgs = is_valid_port_name(name);
+            if !msgs.is_empty() {
+                errs.extend(invalid_each(&p.child("name"), name, msgs));
+            } else if !names.insert(name) {
+                errs.push(FieldError::duplicate(p.child("name"), name));
+            }
+        }
+        if port.container_port == 0 {
+            errs.push(FieldError::required(p.child("containerPort"), ""));
+        } else {
+            for m in is_valid_port_num(port.container_port.into()) {
+                errs.push(FieldError::invalid(
+                    p.child("containerPort"),
+                    port.container_port,
+                    m,
+                ));
+            }
+        }
+        if let Some(hp) = port.host_port.filter(|hp| *hp != 0) {
+            for m in is_valid_port_num(hp.into()) {
+                errs.push(FieldError::invalid(p.child("hostPort"), hp, m));
+            }
+        }
+        errs.extend(validate_protocol(s(&port.protocol), &p.child("protocol")));
+    }
+    errs
+}
+
+pub(crate) fn validate_protocol(protocol: &str, path: &Path) -> Vec<FieldError> {
+    match protocol {
+        "TCP" | "UDP" | "SCTP" => Vec::new(),
+        "" => vec![FieldError::required(path, "")],
+        other => vec![FieldError::not_supported(
+            path,
+            other,
+            &["SCTP", "TCP", "UDP"],
+        )],
+    }
+}
+
+const ENV_FIELD_PATHS: [&str; 9] = [
+    "metadata.name",
+    "metadata.namespace",
+    "metadata.uid",
+    "spec.nodeName",
+    "spec.serviceAccountName",
+    "status.hostIP",
+    "status.hostIPs",
+    "status.podIP",
+    "status.podIPs",
+];
+
+fn validate_env(vars: &[EnvVar], path: &Path) -> Vec<FieldError> {
+    let mut errs = Vec::new();
+    for (i, ev) in vars.iter().enumerate() {
+        let p = path.index(i);
+        if ev.name.is_empty() {
+            errs.push(FieldError::required(p.child("name"), ""));
+        }
+        errs.extend(invalid_each(
+            &p.child("name"),
+            &ev.name,
+            is_env_var_name(&ev.name),
+        ));
+        let Some(from) = &ev.value_from else { continue };
+        let vp = p.child("valueFrom");
+        let sources = [
+            from.field_ref.is_some(),
+            from.resource_field_ref.is_some(),
+            from.config_map_key_ref.is_some(),
+            from.secret_key_ref.is_some(),
+            from.file_key_ref.is_some(),
+        ]
+        .iter()
+        .filter(|x| **x)
+        .count();
+        if sources == 0 {
+            errs.push(FieldError::invalid(
+                &vp,
+                "",
+                "must specify one of: `fieldRef`, `resourceFieldRef`, `configMapKeyRef` or `secretKeyRef`",
+            ));
+        }
+        if let Some(fr) = &from.field_ref {
+            let fp = vp.child("fieldRef");
+            if s(&fr.api_version).is_empty() {
+                errs.push(FieldError::required(fp.child("apiVersion"), ""));
+            } else if fr.field_path.is_empty() {
+                errs.push(FieldError::required(fp.child("fieldPath"), ""));
+            } else if let Some((field, subscript)) = split_subscript(&fr.field_path) {
+                match field {
+                    "metadata.annotations" => errs.extend(invalid_each(
+                        &fp,
+                        subscript,
+                        is_qualified_name(&subscript.to_lowercase()),
+                    )),
+                    "metadata.labels" => {
+                        errs.extend(invalid_each(&fp, subscript, is_qualified_name(subscript)))
+                    }
+                    other => errs.push(FieldError::invalid(
+                        &fp,
+                        other,
+                        "does not support subscript",
+                    )),
+                }
+            } else if !ENV_FIELD_PATHS.contains(&fr.field_path.as_str()) {
+                errs.push(FieldError::not_supported(
+                    fp.child("fieldPath"),
+                    fr.field_path.as_str(),
+                    &ENV_FIELD_PATHS,
+                ));
+            }
+        }
+        if let Some(rf) = &from.resource_field_ref {
+            let rp = vp.child("resourceFieldRef");
+            if rf.resource.is_empty() {
+                errs.push(FieldError::required(rp.child("resource"), ""));
+            }
+        }
+        for (field, name, key) in [
+            (
+                "configMapKeyRef",
+                from.config_map_key_ref.as_ref().map(|r| (&r.name, &r.key)),
+            ),
+            (
+                "secretKeyRef",
+                from.secret_key_ref.as_ref().map(|r| (&r.name, &r.key)),
+            ),
+        ]
+        .into_iter()
+        .filter_map(|(f, r)| r.map(|(n, k)| (f, n, k)))
+        {
+            let kp = vp.child(field);
+            let name = name.as_str();
+            errs.extend(invalid_each(
+                &kp.child("name"),
+                name,
+                name_is_dns_subdomain(name, false),
+            ));
+            if key.is_empty() {
+                errs.push(FieldError::required(kp.child("key"), ""));
+            } else {
+                errs.extend(invalid_each(&kp.child("key"), key, is_config_map_key(key)));
+            }
+        }
+        if !s(&ev.value).is_empty() && sources != 0 {
+            errs.push(FieldError::invalid(
+                &vp,
+                "",
+                "may not be specified when `value` is not empty",
+            ));
+        }
+        if sources > 1 {
+            errs.push(FieldError::invalid(
+                &vp,
+                "",
+                "may not have more than one field specified at a time",
+            ));
+        }
+    }
+    errs
+}
+
+/// `metadata.labels['key']` → ("metadata.labels", "key").
+fn split_subscript(path: &str) -> Option<(&str, &str)> {
+    let (field, rest) = path.split_once("['")?;
+    Some((field, rest.strip_suffix("']")?))
+}
+
+fn validate_env_from(c: &Container, path: &Path) -> Vec<FieldError> {
+    let mut errs = Vec::new();
+    for (i, ef) in c.env_from.iter().flatten().enumerate() {
+        let p = path.index(i);
+        if let Some(prefix) = ef.prefix.as_deref().filter(|x| !x.is_empty()) {
+            errs.extend(invalid_each(
+                &p.child("prefix"),
+                prefix,
+                is_env_var_name(prefix),
+            ));
+        }
+        let refs = [
+            (
+                "configMapRef",
+                ef.config_map_ref.as_ref().map(|r| r.name.as_str()),
+            ),
+            ("secretRef", ef.secret_ref.as_ref().map(|r| r.name.as_str())),
+        ];
+        let present: Vec<(&str, &str)> = refs
+            .iter()
+            .filter_map(|(f, n)| n.map(|n| (*f, n)))
+            .collect();
+        match present.as_slice() {
+            [] => errs.push(FieldError::invalid(
+                &p,
+                "",
+                "must specify one of: `configMapRef` or `secretRef`",
+            )),
+            [(field, name)] => errs.extend(invalid_each(
+                &p.child(field).child("name"),
+                name,
+                name_is_dns_subdomain(name, false),
+            )),
+            _ => errs.push(FieldError::invalid(
+                &p,
+                "",
+                "may not have more than one field specified at a time",
+            )),
+        }
+    }
+    errs
+}
+
+fn validate_volume_mounts(c: &Container, volumes: &VolumeMap<'_>, path: &Path) -> Vec<FieldError> {
+    let mut errs = Vec::new();
+    let mut mount_points: BTreeSet<&str> = BTreeSet::new();
+    let devices: BTreeMap<&str, &str> = c
+        .volume_devices
+        .iter()
+        .flatten()
+        .map(|d| (d.name.as_str(), d.device_path.as_str()))
+        .collect();
+    for (i, m) in c.volume_mounts.iter().flatten().enumerate() {
+        let p = path.index(i);
+        if m.name.is_empty() {
+            errs.push(FieldError::required(p.child("name"), ""));
+        }
+        if !volumes.contains_key(m.name.as_str()) {
+            errs.push(FieldError::not_found(p.child("name"), m.name.as_str()));
+        }
+        if m.mount_path.is_empty() {
+            errs.push(FieldError::required(p.child("mountPath"), ""));
+        }
+        if !mount_points.insert(m.mount_path.as_str()) {
+            errs.push(FieldError::invalid(
+                p.child("mountPath"),
+                m.mount_path.as_str(),
+                "must be unique",
+            ));
+        }
+        if devices.contains_key(m.name.as_str()) {
+            errs.push(FieldError::invalid(
+                p.child("name"),
+                m.name.as_str(),
+                "must not already exist in volumeDevices",
+            ));
+        }
+        if devices.values().any(|d| *d == m.mount_path) {
+            errs.push(FieldError::invalid(
+                p.child("mountPath"),
+                m.mount_path.as_str(),
+                "must not already exist as a path in volumeDevices",
+            ));
+        }
+        let sub_path = s(&m.sub_path);
+        if !sub_path.is_empty() {
+            // upstream reports sub path errors at the list path, not the item
+            errs.extend(validate_local_descending_path(
+                sub_path,
+                &path.child("subPath"),
+            ));
+        }
+        let sub_path_expr = s(&m.sub_path_expr);
+        if !sub_path_expr.is_empty() {
+            if !sub_path.is_empty() {
+                errs.push(FieldError::invalid(
+                    p.child("subPathExpr"),
+                    sub_path_expr,
+                    "subPathExpr and subPath are mutually exclusive",
+                ));
+            }
+            errs.extend(validate_local_descending_path(
+                sub_path_expr,
+                &path.child("subPathExpr"),
+            ));
+        }
+        if let Some(prop) = m.mount_propagation.as_deref()
+            && !matches!(prop, "None" | "HostToContainer" | "Bidirectional")
+        {
+            errs.push(FieldError::not_supported(
+                path.child("mountPropagation"),
+                prop,
+                &["Bidirectional", "HostToContainer", "None"],
+            ));
+        }
+    }
+    errs
+}
+
+fn validate_local_descending_path(target: &str, path: &Path) -> Vec<FieldError> {
+    let mut errs = Vec::new();
+    if target.starts_with('/') {
+        errs.push(FieldError::invalid(path, target, "must be a relative path"));
+    }
+    errs.extend(validate_path_no_backsteps(target, path));
+    errs
+}
+
+fn is_standard_container_resource(name: &str) -> bool {
+    matches!(name, "cpu" | "memory" | "ephemeral-storage") || name.starts_with("hugepages-")
+}
+
+/// `kubernetes.io/`-prefixed or unprefixed names are native; others are extended resources.
+fn is_native_resource(name: &str) -> bool {
+    !name.contains('/') || name.contains("kubernetes.io/")
+}
+
+fn validate_resource_quantity(name: &str, q: &Quantity, path: &Path) -> Vec<FieldError> {
+    match parse_quantity(&q.0) {
+        None => vec![FieldError::invalid(
+            path,
+            q.0.as_str(),
+            QUANTITY_FORMAT_ERROR,
+        )],
+        Some(v) if v.is_negative() => {
+            vec![FieldError::invalid(path, v.canonical(), IS_NEGATIVE_ERROR)]
+        }
+        Some(v) if !is_native_resource(name) && v.nanos() % 1_000_000_000 != 0 => {
+            vec![FieldError::invalid(
+                path,
+                v.canonical(),
+                "must be an integer",
+            )]
+        }
+        Some(_) => Vec::new(),
+    }
+}
+
+fn validate_container_resource_name(name: &str, path: &Path) -> Vec<FieldError> {
+    let mut errs = invalid_each(path, name, is_qualified_name(name));
+    if !errs.is_empty() {
+        return errs;
+    }
+    if !name.contains('/') {
+        if !is_standard_container_resource(name) {
+            errs.push(FieldError::invalid(
+                path,
+                name,
+                "must be a standard resource for containers",
+            ));
+        }
+    } else if !is_native_resource(name)
+        && !is_qualified_name(&format!("requests.{name}")).is_empty()
+    {
+        errs.push(FieldError::invalid(
+            path,
+            name,
+            "doesn't follow extended resource name standard",
+        ));
+    }
+    errs
+}
+
+/// `ValidateResourceRequirements` for containers: names, quantities, requests ≤ limits, and
+/// extended resources (not overcommittable) with requests equal to limits.
+pub fn validate_resource_requirements(r: &ResourceRequirements, path: &Path) -> Vec<FieldError> {
+    let mut errs = Vec::new();
+    let empty = BTreeMap::new();
+    let limits = r.limits.as_ref().unwrap_or(&empty);
+    let requests = r.requests.as_ref().unwrap_or(&empty);
+    let lim_path = path.child("limits");
+    let req_path = path.child("requests");
+    for (name, q) in limits {
+        let p = lim_path.key(name);
+        errs.extend(validate_container_resource_name(name, &p));
+        errs.extend(validate_resource_quantity(name, q, &p));
+    }
+    for (name, q) in requests {
+        let p = req_path.key(name);
+        errs.extend(validate_container_resource_name(name, &p));
+        errs.extend(validate_resource_quantity(name, q, &p));
+        let overcommit = is_native_resource(name) && !name.starts_with("hugepages-");
+        match (parse_quantity(&q.0), limits.get(name)) {
+            (Some(req), Some(lim)) => {
+                if let Some(lim_q) = parse_quantity(&lim.0) {
+                    if !overcommit && req != lim_q {
+                        errs.push(FieldError::invalid(
+                            &req_path,
+                            req.canonical(),
+                            format!("must be equal to {name} limit of {}", lim_q.canonical()),
+                        ));
+                    } else if req > lim_q {
+                        errs.push(FieldError::invalid(
+                            &req_path,
+                            req.canonical(),
+                            format!(
+                                "must be less than or equal to {name} limit of {}",
+                                lim_q.canonical()
+                            ),
+                        ));
+                    }
+                }
+            }
+            (_, None) if !overcommit => errs.push(FieldError::required(
+                &lim_path,
+                "Limit must be set for non overcommitable resources",
+            )),
+            _ => {}
+        }
+    }
+    let has_hugepages = limits
+        .keys()
+        .chain(requests.keys())
+        .any(|k| k.starts_with("hugepages-"));
+    let has_cpu_or_memory = limits
+        .keys()
+        .chain(requests.keys())
+        .any(|k| k == "cpu" || k == "memory");
+    if has_hugepages && !has_cpu_or_memory {
+        errs.push(FieldError::forbidden(
+            path,
+            "HugePages require cpu or memory",
+        ));
+    }
+    errs
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum ProbeKind {
+    Liveness,
+    Readiness,
+    Startup,
+}
+
+fn validate_probe_kind(probe: Option<&Probe>, path: &Path, kind: ProbeKind) -> Vec<FieldError> {
+    let Some(probe) = probe else {
+        return Vec::new();
+    };
+    let mut errs = validate_probe(probe, path);
+    let success = probe.success_threshold.unwrap_or(0);
+    match kind {
+        ProbeKind::Liveness | ProbeKind::Startup if success != 1 => {
+            errs.push(FieldError::invalid(
+                path.child("successThreshold"),
+                success,
+                "must be 1",
+            ));
+        }
+        ProbeKind::Readiness if probe.termination_grace_period_seconds.is_some() => {
+            errs.push(FieldError::invalid(
+                path.child("terminationGracePeriodSeconds"),
+                probe.termination_grace_period_seconds.unwrap_or_default(),
+                "must not be set for readinessProbes",
+            ));
+        }
+        _ => {}
+    }
+    errs
+}
+
+fn validate_probe(probe: &Probe, path: &Path) -> Vec<FieldError> {
+    let mut errs = Vec::new();
+    let handlers = [
+        ("exec", probe.exec.is_some()),
+        ("httpGet", probe.http_get.is_some()),
+        ("tcpSocket", probe.tcp_socket.is_some()),
+        ("grpc", probe.grpc.is_some()),
+    ];
+    let mut count = 0;
+    for (name, set) in handlers {
+        if !set {
+            continue;
+        }
+        if count > 0 {
+            errs.push(FieldError::forbidden(
+                path.child(name),
+                "may not specify more than 1 handler type",
+            ));
+            continue;
+        }
+        count += 1;
+        let hp = path.child(name);
+        match name {
+            "exec" => {
+                if probe
+                    .exec
+                    .as_ref()
+                    .and_then(|e| e.command.as_ref())
+                    .is_none_or(Vec::is_empty)
+                {
+                    errs.push(FieldError::required(hp.child("command"), ""));
+                }
+            }
+            "httpGet" => {
+                let h = probe.http_get.as_ref().expect("checked");
+                if s(&h.path).is_empty() {
+                    errs.push(FieldError::required(hp.child("path"), ""));
+                }
+                errs.extend(validate_port_num_or_name(&h.port, &hp.child("port")));
+                let scheme = s(&h.scheme);
+                if !matches!(scheme, "HTTP" | "HTTPS") {
+                    errs.push(FieldError::not_supported(
+                        hp.child("scheme"),
+                        scheme,
+                        &["HTTP", "HTTPS"],
+                    ));
+                }
+            }
+            "tcpSocket" => {
+                let t = probe.tcp_socket.as_ref().expect("checked");
+                errs.extend(validate_port_num_or_name(&t.port, &hp.child("port")));
+            }
+            _ => {
+                let g = probe.grpc.as_ref().expect("checked");
+                for m in is_valid_port_num(g.port.into()) {
+                    errs.push(FieldError::invalid(hp.child("port"), g.port, m));
+                }
+            }
+        }
+    }
+    if count == 0 {
+        errs.push(FieldError::required(path, "must specify a handler type"));
+    }
+    for (field, value) in [
+        ("initialDelaySeconds", probe.initial_delay_seconds),
+        ("timeoutSeconds", probe.timeout_seconds),
+        ("periodSeconds", probe.period_seconds),
+        ("successThreshold", probe.success_threshold),
+        ("failureThreshold", probe.failure_threshold),
+    ] {
+        errs.extend(validate_nonnegative(
+            value.unwrap_or(0).into(),
+            &path.child(field),
+        ));
+    }
+    if let Some(tgps) = probe.termination_grace_period_seconds.filter(|v| *v <= 0) {
+        errs.push(FieldError::invalid(
+            path.child("terminationGracePeriodSeconds"),
+            tgps,
+            "must be greater than 0",
+        ));
+    }
+    errs
+}
+
+/// A port given as a number (1-65535) or an IANA name.
+pub fn validate_port_num_or_name(port: &IntOrString, path: &Path) -> Vec<FieldError> {
+    match port {
+        IntOrString::Int(n) => is_valid_port_num((*n).into())
+            .into_iter()
+            .map(|m| FieldError::invalid(path, *n, m))
+            .collect(),
+        IntOrString::String(name) => invalid_each(path, name, is_valid_port_name(name)),
+    }
+}
+
+pub fn validate_tolerations(tolerations: &[Toleration], path: &Path) -> Vec<FieldError> {
+    let mut errs = Vec::new();
+    for (i, t) in tolerations.iter().enumerate() {
+        let p = path.index(i);
+        let key = s(&t.key);
+        let operator = s(&t.operator);
+        let effect = s(&t.effect);
+        let value = s(&t.value);
+        if !key.is_empty() {
+            errs.extend(invalid_each(&p.child("key"), key, is_qualified_name(key)));
+        }
+        if key.is_empty() && operator != "Exists" {
+            errs.push(FieldError::invalid(
+                p.child("operator"),
+                operator,
+                "operator must be Exists when `key` is empty, which means \"match all values and all keys\"",
+            ));
+        }
+        if t.toleration_seconds.is_some() && effect != "NoExecute" {
+            errs.push(FieldError::invalid(
+                p.child("effect"),
+                effect,
+                "effect must be 'NoExecute' when `tolerationSeconds` is set",
+            ));
+        }
+        match operator {
+            "Equal" | "" => errs.extend(invalid_each(
+                &p.child("operator"),
+                value,
+                is_valid_label_value(value),
+            )),
+            "Exists" => {
+                if !value.is_empty() {
+                    errs.push(FieldError::invalid(
+                        p.child("operator"),
+                        to_value(t),
+                        "value must be empty when `operator` is 'Exists'",
+                    ));
+                }
+            }
+            other => errs.push(FieldError::not_supported(
+                p.child("operator"),
+                other,
+                &["Equal", "Exists"],
+            )),
+        }
+        if !effect.is_empty() {
+            errs.extend(validate_taint_effect(effect, &p.child("effect")));
+        }
+    }
+    errs
+}
+
+pub(crate) fn validate_taint_effect(effect: &str, path: &Path) -> Vec<FieldError> {
+    if matches!(effect, "NoSchedule" | "PreferNoSchedule" | "NoExecute") {
+        Vec::new()
+    } else {
+        vec![FieldError::not_supported(
+            path,
+            effect,
+            &["NoSchedule", "PreferNoSchedule", "NoExecute"],
+        )]
+    }
+}
+
+/// Pod metadata and spec plus the checks upstream applies only to pods, not templates.
+fn validate_pod_metadata_and_spec(pod: &Pod) -> Vec<FieldError> {
+    let spec_path = Path::new("spec");
+    let mut errs =
+        validate_object_meta(&pod.metadata, name_is_dns_subdomain, &Path::new("metadata"));
+    let spec = pod.spec.clone().unwrap_or_default();
+    errs.extend(validate_pod_spec(&spec, &spec_path));
+    if s(&spec.service_account_name).is_empty() {
+        for (vi, vol) in spec.volumes.iter().flatten().enumerate() {
+            for (si, src) in vol
+                .projected
+                .iter()
+                .flat_map(|p| p.sources.iter().flatten())
+                .enumerate()
+            {
+                if src.service_account_token.is_some() {
+                    errs.push(FieldError::forbidden(
+                        spec_path
+                            .child("volumes")
+                            .index(vi)
+                            .child("projected")
+                            .child("sources")
+                            .index(si)
+                            .child("serviceAccountToken"),
+                        "must not be specified when serviceAccountName is not set",
+                    ));
+                }
+            }
+        }
+    }
+    for (field, containers) in [
+        ("containers", Some(&spec.containers)),
+        ("initContainers", spec.init_containers.as_ref()),
+    ] {
+        for (i, c) in containers.into_iter().flatten().enumerate() {
+            let image = s(&c.image);
+            if image.trim() != image {
+                errs.push(FieldError::invalid(
+                    spec_path.child(field).index(i).child("image"),
+                    image,
+                    "must not have leading or trailing whitespace",
+                ));
+            }
+        }
+    }
+    errs
+}
+
+/// `ValidatePodCreate`.
+pub fn validate_pod_create(pod: &Pod) -> Vec<FieldError> {
+    let mut errs = validate_pod_metadata_and_spec(pod);
+    let spec = pod.spec.clone().unwrap_or_default();
+    if spec
+        .ephemeral_containers
+        .as_ref()
+        .is_some_and(|e| !e.is_empty())
+    {
+        errs.push(FieldError::forbidden(
+            "spec.ephemeralContainers",
+            "cannot be set on create",
+        ));
+    }
+    if !s(&spec.node_name).is_empty()
+        && spec
+            .scheduling_gates
+            .as_ref()
+            .is_some_and(|g| !g.is_empty())
+    {
+        errs.push(FieldError::forbidden(
+            "spec.nodeName",
+            "cannot be set until all schedulingGates have been cleared",
+        ));
+    }
+    errs
+}
+
+/// `ValidatePodUpdate`: only images, activeDeadlineSeconds, added tolerations, removed
+/// scheduling gates and a negative grace period set to 1 may change.
+pub fn validate_pod_update(new: &Pod, old: &Pod) -> Vec<FieldError> {
+    let mut errs = validate_object_meta_update(&new.metadata, &Path::new("metadata"));
+    errs.extend(validate_pod_metadata_and_spec(new));
+    let spec_path = Path::new("spec");
+    let new_spec = new.spec.clone().unwrap_or_default();
+    let old_spec = old.spec.clone().unwrap_or_default();
+    let empty = Vec::new();
+    for (field, new_c, old_c) in [
+        ("containers", &new_spec.containers, &old_spec.containers),
+        (
+            "initContainers",
+            new_spec.init_containers.as_ref().unwrap_or(&empty),
+            old_spec.init_containers.as_ref().unwrap_or(&empty),
+        ),
+    ] {
+        if new_c.len() != old_c.len() {
+            errs.push(FieldError::forbidden(
+                spec_path.child(field),
+                "pod updates may not add or remove containers",
+            ));
+            return errs;
+        }
+        for (i, c) in new_c.iter().enumerate() {
+            let image = s(&c.image);
+            if image.is_empty() {
+                errs.push(FieldError::required(
+                    spec_path.child(field).index(i).child("image"),
+                    "",
+                ));
+            }
+            if image.trim() != image {
+                errs.push(FieldError::invalid(
+                    spec_path.child(field).index(i).child("image"),
+                    image,
+                    "must not have leading or trailing whitespace",
+                ));
+            }
+        }
+    }
+    let ads_path = spec_path.child("activeDeadlineSeconds");
+    match (
+        new_spec.active_deadline_seconds,
+        old_spec.active_deadline_seconds,
+    ) {
+        (Some(n), _) if !(0..=i64::from(i32::MAX)).contains(&n) => {
+            errs.push(FieldError::invalid(
+                ads_path,
+                n,
+                inclusive_range_error(0, i64::from(i32::MAX)),
+            ));
+            return errs;
+        }
+        (Some(n), Some(o)) if o < n => {
+            errs.push(FieldError::invalid(
+                ads_path,
+                n,
+                "must be less than or equal to previous value",
+            ));
+            return errs;
+        }
+        (None, Some(_)) => errs.push(FieldError::invalid(
+            ads_path,
+            serde_json::Value::Null,
+            "must not update from a positive integer to nil value",
+        )),
+        _ => {}
+    }
+    let new_tolerations = new_spec.tolerations.clone().unwrap_or_default();
+    let old_tolerations = old_spec.tolerations.clone().unwrap_or_default();
+    let all_kept = old_tolerations.iter().all(|o| {
+        new_tolerations.iter().any(|n| {
+            Toleration {
+                toleration_seconds: n.toleration_seconds,
+                ..o.clone()
+            } == *n
+        })
+    });
+    if !all_kept {
+        errs.push(FieldError::forbidden(
+            spec_path.child("tolerations"),
+            "existing toleration can not be modified except its tolerationSeconds",
+        ));
+    } else {
+        errs.extend(validate_tolerations(
+            &new_tolerations,
+            &spec_path.child("tolerations"),
+        ));
+    }
+    let old_gates: BTreeSet<String> = old_spec
+        .scheduling_gates
+        .iter()
+        .flatten()
+        .map(|g| g.name.clone())
+        .collect();
+    for gate in new_spec.scheduling_gates.iter().flatten() {
+        if !old_gates.contains(&gate.name) {
+            errs.push(FieldError::forbidden(
+                spec_path.child("schedulingGates"),
+                format!(
+                    "only deletion is allowed, but found new scheduling gate '{}'",
+                    gate.name
+                ),
+            ));
+        }
+    }
+    if new_spec == old_spec {
+        return errs;
+    }
+    // munge the mutable fields to their old values, then compare
+    let mut munged = new_spec.clone();
+    for (c, o) in munged.containers.iter_mut().zip(&old_spec.containers) {
+        c.image = o.image.clone();
+    }
+    if let (Some(cs), Some(os)) = (
+        munged.init_containers.as_mut(),
+        old_spec.init_containers.as_ref(),
+    ) {
+        for (c, o) in cs.iter_mut().zip(os) {
+            c.image = o.image.clone();
+        }
+    }
+    munged.active_deadline_seconds = old_spec.active_deadline_seconds;
+    munged.scheduling_gates = old_spec.scheduling_gates.clone();
+    munged.tolerations = old_spec.tolerations.clone();
+    if old_spec
+        .termination_grace_period_seconds
+        .is_some_and(|g| g < 0)
+        && munged.termination_grace_period_seconds == Some(1)
+    {
+        munged.termination_grace_period_seconds = old_spec.termination_grace_period_seconds;
+    }
+    if old_spec
+        .scheduling_gates
+        .as_ref()
+        .is_some_and(|g| !g.is_empty())
+    {
+        // gated pods may gain node selector entries and node affinity
+        let old_selector = old_spec.node_selector.clone().unwrap_or_default();
+        if old_selector
+            .iter()
+            .all(|(k, v)| munged.node_selector.as_ref().and_then(|m| m.get(k)) == Some(v))
+        {
+            munged.node_selector = old_spec.node_selector.clone();
+        }
+        munged.affinity = old_spec.affinity.clone();
+    }
+    if munged != old_spec {
+        errs.push(FieldError::forbidden(&spec_path, POD_UPDATE_FORBIDDEN));
+    }
+    errs
+}

@@ -1,0 +1,205 @@
+//! Roles, ClusterRoles and their bindings (`pkg/apis/rbac/validation`).
+
+use k8s_openapi::api::rbac::v1::{
+    ClusterRole, ClusterRoleBinding, PolicyRule, Role, RoleBinding, RoleRef, Subject,
+};
+
+use super::meta::{invalid_each, to_value, validate_object_meta};
+use super::names::{is_valid_path_segment_name, name_is_dns_subdomain, name_is_path_segment};
+use crate::FieldError;
+use crate::field_error::Path;
+
+const RBAC_GROUP: &str = "rbac.authorization.k8s.io";
+
+fn validate_policy_rule(rule: &PolicyRule, namespaced: bool, path: &Path) -> Vec<FieldError> {
+    let mut errs = Vec::new();
+    if rule.verbs.is_empty() {
+        errs.push(FieldError::required(
+            path.child("verbs"),
+            "verbs must contain at least one value",
+        ));
+    }
+    let urls = rule.non_resource_urls.as_deref().unwrap_or_default();
+    let none = |v: &Option<Vec<String>>| v.as_ref().is_none_or(Vec::is_empty);
+    if !urls.is_empty() {
+        if namespaced {
+            errs.push(FieldError::invalid(
+                path.child("nonResourceURLs"),
+                to_value(&urls),
+                "namespaced rules cannot apply to non-resource URLs",
+            ));
+        }
+        if !none(&rule.api_groups) || !none(&rule.resources) || !none(&rule.resource_names) {
+            errs.push(FieldError::invalid(
+                path.child("nonResourceURLs"),
+                to_value(&urls),
+                "rules cannot apply to both regular resources and non-resource URLs",
+            ));
+        }
+        return errs;
+    }
+    if none(&rule.api_groups) {
+        errs.push(FieldError::required(
+            path.child("apiGroups"),
+            "resource rules must supply at least one api group",
+        ));
+    }
+    if none(&rule.resources) {
+        errs.push(FieldError::required(
+            path.child("resources"),
+            "resource rules must supply at least one resource",
+        ));
+    }
+    errs
+}
+
+fn validate_rules(rules: Option<&Vec<PolicyRule>>, namespaced: bool) -> Vec<FieldError> {
+    rules
+        .into_iter()
+        .flatten()
+        .enumerate()
+        .flat_map(|(i, r)| validate_policy_rule(r, namespaced, &Path::new("rules").index(i)))
+        .collect()
+}
+
+pub fn validate_role(role: &Role) -> Vec<FieldError> {
+    let mut errs =
+        validate_object_meta(&role.metadata, name_is_path_segment, &Path::new("metadata"));
+    errs.extend(validate_rules(role.rules.as_ref(), true));
+    errs
+}
+
+pub fn validate_cluster_role(role: &ClusterRole) -> Vec<FieldError> {
+    let mut errs =
+        validate_object_meta(&role.metadata, name_is_path_segment, &Path::new("metadata"));
+    errs.extend(validate_rules(role.rules.as_ref(), false));
+    errs
+}
+
+fn validate_subject(subject: &Subject, namespaced: bool, path: &Path) -> Vec<FieldError> {
+    let mut errs = Vec::new();
+    if subject.name.is_empty() {
+        errs.push(FieldError::required(path.child("name"), ""));
+    }
+    let group = subject.api_group.as_deref().unwrap_or_default();
+    match subject.kind.as_str() {
+        "ServiceAccount" => {
+            if !subject.name.is_empty() {
+                errs.extend(invalid_each(
+                    &path.child("name"),
+                    &subject.name,
+                    name_is_dns_subdomain(&subject.name, false),
+                ));
+            }
+            if !group.is_empty() {
+                errs.push(FieldError::not_supported(
+                    path.child("apiGroup"),
+                    group,
+                    &[""],
+                ));
+            }
+            if !namespaced && subject.namespace.as_deref().unwrap_or_default().is_empty() {
+                errs.push(FieldError::required(path.child("namespace"), ""));
+            }
+        }
+        "User" | "Group" => {
+            if group != RBAC_GROUP {
+                errs.push(FieldError::not_supported(
+                    path.child("apiGroup"),
+                    group,
+                    &[RBAC_GROUP],
+                ));
+            }
+        }
+        other => errs.push(FieldError::not_supported(
+            path.child("kind"),
+            other,
+            &["ServiceAccount", "User", "Group"],
+        )),
+    }
+    errs
+}
+
+fn validate_binding(
+    role_ref: &RoleRef,
+    subjects: Option<&Vec<Subject>>,
+    kinds: &[&str],
+    namespaced: bool,
+) -> Vec<FieldError> {
+    let mut errs = Vec::new();
+    let group = role_ref.api_group.as_deref().unwrap_or_default();
+    if group != RBAC_GROUP {
+        errs.push(FieldError::not_supported(
+            "roleRef.apiGroup",
+            group,
+            &[RBAC_GROUP],
+        ));
+    }
+    if !kinds.contains(&role_ref.kind.as_str()) {
+        errs.push(FieldError::not_supported(
+            "roleRef.kind",
+            role_ref.kind.as_str(),
+            kinds,
+        ));
+    }
+    if role_ref.name.is_empty() {
+        errs.push(FieldError::required("roleRef.name", ""));
+    } else {
+        errs.extend(invalid_each(
+            &Path::new("roleRef.name"),
+            &role_ref.name,
+            is_valid_path_segment_name(&role_ref.name),
+        ));
+    }
+    for (i, subject) in subjects.into_iter().flatten().enumerate() {
+        errs.extend(validate_subject(
+            subject,
+            namespaced,
+            &Path::new("subjects").index(i),
+        ));
+    }
+    errs
+}
+
+pub fn validate_role_binding(binding: &RoleBinding) -> Vec<FieldError> {
+    let mut errs = validate_object_meta(
+        &binding.metadata,
+        name_is_path_segment,
+        &Path::new("metadata"),
+    );
+    errs.extend(validate_binding(
+        &binding.role_ref,
+        binding.subjects.as_ref(),
+        &["Role", "ClusterRole"],
+        true,
+    ));
+    errs
+}
+
+pub fn validate_cluster_role_binding(binding: &ClusterRoleBinding) -> Vec<FieldError> {
+    let mut errs = validate_object_meta(
+        &binding.metadata,
+        name_is_path_segment,
+        &Path::new("metadata"),
+    );
+    errs.extend(validate_binding(
+        &binding.role_ref,
+        binding.subjects.as_ref(),
+        &["ClusterRole"],
+        false,
+    ));
+    errs
+}
+
+/// The role a binding grants may not change.
+pub fn validate_role_ref_update(new: &RoleRef, old: &RoleRef) -> Vec<FieldError> {
+    if new == old {
+        Vec::new()
+    } else {
+        vec![FieldError::invalid(
+            "roleRef",
+            to_value(new),
+            "cannot change roleRef",
+        )]
+    }
+}
