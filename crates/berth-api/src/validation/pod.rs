@@ -435,12 +435,6 @@ fn validate_volume_source(v: &Volume, path: &Path) -> Vec<FieldError> {
     let Some(first) = types.first() else {
         return vec![FieldError::required(path, "must specify a volume type")];
     };
-    for extra in &types[1..] {
-        errs.push(FieldError::forbidden(
-            path.child(extra),
-            "may not specify more than 1 volume type",
-        ));
-    }
     let p = path.child(first);
     match *first {
         "hostPath" => {
@@ -600,6 +594,13 @@ fn validate_volume_source(v: &Volume, path: &Path) -> Vec<FieldError> {
             }
         }
         _ => {}
+    }
+    // the first type is validated; each further one is reported where upstream meets it
+    for extra in &types[1..] {
+        errs.push(FieldError::forbidden(
+            path.child(extra),
+            "may not specify more than 1 volume type",
+        ));
     }
     errs
 }
@@ -1504,4 +1505,396 @@ pub fn validate_pod_update(new: &Pod, old: &Pod) -> Vec<FieldError> {
         errs.push(FieldError::forbidden(&spec_path, POD_UPDATE_FORBIDDEN));
     }
     errs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::defaults::Defaulting;
+    use serde_json::{Value, json};
+
+    fn base() -> Value {
+        json!({
+            "metadata": {"name": "web-0", "namespace": "default"},
+            "spec": {
+                "containers": [{"name": "nginx", "image": "nginx:1.25",
+                    "ports": [{"containerPort": 80, "name": "http"}],
+                    "volumeMounts": [{"name": "data", "mountPath": "/data"}]}],
+                "volumes": [{"name": "data", "persistentVolumeClaim": {"claimName": "data-web-0"}}]
+            }
+        })
+    }
+
+    fn pod(edit: impl FnOnce(&mut Value)) -> Pod {
+        let mut v = base();
+        edit(&mut v);
+        let mut pod: Pod = serde_json::from_value(v).unwrap();
+        pod.apply_defaults();
+        pod
+    }
+
+    fn messages(errs: &[FieldError]) -> Vec<String> {
+        errs.iter().map(ToString::to_string).collect()
+    }
+
+    type Case<M> = (Box<dyn FnOnce(&mut Value)>, Vec<M>);
+
+    #[test]
+    fn valid_pod_has_no_errors() {
+        assert_eq!(
+            messages(&validate_pod_create(&pod(|_| {}))),
+            Vec::<String>::new()
+        );
+    }
+
+    #[test]
+    fn create_rules_with_upstream_messages() {
+        let cases: Vec<Case<&str>> = vec![
+            (
+                Box::new(|v| v["metadata"]["name"] = json!("Web_0")),
+                vec![
+                    r#"metadata.name: Invalid value: "Web_0": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"#,
+                ],
+            ),
+            (
+                Box::new(|v| v["spec"]["containers"] = json!([])),
+                vec!["spec.containers: Required value"],
+            ),
+            (
+                Box::new(|v| v["spec"]["containers"][0]["name"] = json!("")),
+                vec!["spec.containers[0].name: Required value"],
+            ),
+            (
+                Box::new(|v| v["spec"]["containers"][0]["image"] = json!("")),
+                vec!["spec.containers[0].image: Required value"],
+            ),
+            (
+                Box::new(|v| v["spec"]["containers"][0]["image"] = json!(" nginx")),
+                vec![
+                    "spec.containers[0].image: Invalid value: \" nginx\": must not have leading or trailing whitespace",
+                ],
+            ),
+            (
+                Box::new(|v| {
+                    let c = v["spec"]["containers"][0].clone();
+                    v["spec"]["containers"].as_array_mut().unwrap().push(c);
+                }),
+                vec!["spec.containers[1].name: Duplicate value: \"nginx\""],
+            ),
+            (
+                Box::new(|v| {
+                    v["spec"]["containers"][0]["ports"][0]["containerPort"] = json!(70000)
+                }),
+                vec![
+                    "spec.containers[0].ports[0].containerPort: Invalid value: 70000: must be between 1 and 65535, inclusive",
+                ],
+            ),
+            (
+                Box::new(|v| v["spec"]["containers"][0]["ports"][0]["protocol"] = json!("HTTP")),
+                vec![
+                    "spec.containers[0].ports[0].protocol: Unsupported value: \"HTTP\": supported values: \"SCTP\", \"TCP\", \"UDP\"",
+                ],
+            ),
+            (
+                Box::new(|v| {
+                    v["spec"]["containers"][0]["ports"][0]["name"] = json!("http-port-number-1")
+                }),
+                vec![
+                    "spec.containers[0].ports[0].name: Invalid value: \"http-port-number-1\": must be no more than 15 characters",
+                ],
+            ),
+            (
+                Box::new(|v| {
+                    v["spec"]["containers"][0]["resources"] =
+                        json!({"requests": {"cpu": "2"}, "limits": {"cpu": "1000m"}})
+                }),
+                vec![
+                    "spec.containers[0].resources.requests: Invalid value: \"2\": must be less than or equal to cpu limit of 1",
+                ],
+            ),
+            (
+                Box::new(|v| {
+                    v["spec"]["containers"][0]["resources"] =
+                        json!({"requests": {"memory": "-1Gi"}})
+                }),
+                vec![
+                    "spec.containers[0].resources.requests[memory]: Invalid value: \"-1Gi\": must be greater than or equal to 0",
+                ],
+            ),
+            (
+                Box::new(|v| {
+                    v["spec"]["containers"][0]["resources"] = json!({"limits": {"gpu": "1"}})
+                }),
+                // requests are defaulted from limits on pods, so both report it
+                vec![
+                    "spec.containers[0].resources.limits[gpu]: Invalid value: \"gpu\": must be a standard resource for containers",
+                    "spec.containers[0].resources.requests[gpu]: Invalid value: \"gpu\": must be a standard resource for containers",
+                ],
+            ),
+            (
+                Box::new(|v| {
+                    v["spec"]["containers"][0]["resources"] =
+                        json!({"requests": {"example.com/gpu": "1"}})
+                }),
+                vec![
+                    "spec.containers[0].resources.limits: Required value: Limit must be set for non overcommitable resources",
+                ],
+            ),
+            (
+                Box::new(|v| {
+                    v["spec"]["volumes"]
+                        .as_array_mut()
+                        .unwrap()
+                        .push(json!({"name": "data", "emptyDir": {}}))
+                }),
+                vec!["spec.volumes[1].name: Duplicate value: \"data\""],
+            ),
+            (
+                Box::new(|v| {
+                    v["spec"]["volumes"][0]["persistentVolumeClaim"]["claimName"] = json!("")
+                }),
+                vec![
+                    "spec.volumes[0].persistentVolumeClaim.claimName: Required value",
+                    "spec.containers[0].volumeMounts[0].name: Not found: \"data\"",
+                ],
+            ),
+            (
+                Box::new(|v| {
+                    v["spec"]["volumes"][0]["hostPath"] = json!({"path": "/x", "type": "Directory"})
+                }),
+                vec![
+                    "spec.volumes[0].persistentVolumeClaim: Forbidden: may not specify more than 1 volume type",
+                    "spec.containers[0].volumeMounts[0].name: Not found: \"data\"",
+                ],
+            ),
+            (
+                Box::new(|v| {
+                    v["spec"]["volumes"] =
+                        json!([{"name": "data", "hostPath": {"path": "/x", "type": "Dir"}}])
+                }),
+                vec![
+                    "spec.volumes[0].hostPath.type: Unsupported value: \"Dir\": supported values: \"\", \"BlockDevice\", \"CharDevice\", \"Directory\", \"DirectoryOrCreate\", \"File\", \"FileOrCreate\", \"Socket\"",
+                    "spec.containers[0].volumeMounts[0].name: Not found: \"data\"",
+                ],
+            ),
+            (
+                Box::new(|v| {
+                    v["spec"]["volumes"] = json!([{"name": "data", "secret": {"secretName": "s", "defaultMode": 4096}}])
+                }),
+                vec![
+                    "spec.volumes[0].secret.defaultMode: Invalid value: 4096: must be a number between 0 and 0777 (octal), both inclusive",
+                    "spec.containers[0].volumeMounts[0].name: Not found: \"data\"",
+                ],
+            ),
+            (
+                Box::new(|v| {
+                    v["spec"]["containers"][0]["volumeMounts"][0]["subPath"] = json!("../x")
+                }),
+                vec![
+                    "spec.containers[0].volumeMounts.subPath: Invalid value: \"../x\": must not contain '..'",
+                ],
+            ),
+            (
+                Box::new(|v| v["spec"]["restartPolicy"] = json!("Sometimes")),
+                vec![
+                    "spec.restartPolicy: Unsupported value: \"Sometimes\": supported values: \"Always\", \"OnFailure\", \"Never\"",
+                ],
+            ),
+            (
+                Box::new(|v| v["spec"]["dnsPolicy"] = json!("Custom")),
+                vec![
+                    "spec.dnsPolicy: Unsupported value: \"Custom\": supported values: \"ClusterFirstWithHostNet\", \"ClusterFirst\", \"Default\", \"None\"",
+                ],
+            ),
+            (
+                Box::new(|v| v["spec"]["dnsPolicy"] = json!("None")),
+                vec![
+                    "spec.dnsConfig: Required value: must provide `dnsConfig` when `dnsPolicy` is None",
+                ],
+            ),
+            (
+                Box::new(|v| v["spec"]["hostname"] = json!("web.0")),
+                vec!["spec.hostname: Invalid value: \"web.0\": must not contain dots"],
+            ),
+            (
+                Box::new(|v| v["spec"]["subdomain"] = json!("-svc")),
+                vec![
+                    "spec.subdomain: Invalid value: \"-svc\": a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')",
+                ],
+            ),
+            (
+                Box::new(|v| v["spec"]["nodeSelector"] = json!({"disk": "ssd!"})),
+                vec![
+                    "spec.nodeSelector: Invalid value: \"ssd!\": a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')",
+                ],
+            ),
+            (
+                Box::new(|v| {
+                    v["spec"]["tolerations"] =
+                        json!([{"key": "k", "operator": "Maybe", "effect": "NoRun"}])
+                }),
+                vec![
+                    "spec.tolerations[0].operator: Unsupported value: \"Maybe\": supported values: \"Equal\", \"Exists\"",
+                    "spec.tolerations[0].effect: Unsupported value: \"NoRun\": supported values: \"NoSchedule\", \"PreferNoSchedule\", \"NoExecute\"",
+                ],
+            ),
+            (
+                Box::new(|v| {
+                    v["spec"]["tolerations"] = json!([{"operator": "Equal", "value": "x"}])
+                }),
+                vec![
+                    "spec.tolerations[0].operator: Invalid value: \"Equal\": operator must be Exists when `key` is empty, which means \"match all values and all keys\"",
+                ],
+            ),
+            (
+                Box::new(
+                    |v| v["spec"]["tolerations"] = json!([{"key": "k", "operator": "Exists", "effect": "NoSchedule", "tolerationSeconds": 5}]),
+                ),
+                vec![
+                    "spec.tolerations[0].effect: Invalid value: \"NoSchedule\": effect must be 'NoExecute' when `tolerationSeconds` is set",
+                ],
+            ),
+            (
+                Box::new(|v| {
+                    v["spec"]["containers"][0]["livenessProbe"] =
+                        json!({"tcpSocket": {"port": 80}, "successThreshold": 2})
+                }),
+                vec![
+                    "spec.containers[0].livenessProbe.successThreshold: Invalid value: 2: must be 1",
+                ],
+            ),
+            (
+                Box::new(|v| {
+                    v["spec"]["containers"][0]["readinessProbe"] = json!({"periodSeconds": -1})
+                }),
+                vec![
+                    "spec.containers[0].readinessProbe: Required value: must specify a handler type",
+                    "spec.containers[0].readinessProbe.periodSeconds: Invalid value: -1: must be greater than or equal to 0",
+                ],
+            ),
+            (
+                Box::new(|v| {
+                    v["spec"]["containers"][0]["startupProbe"] =
+                        json!({"httpGet": {"port": "no_such"}})
+                }),
+                vec![
+                    "spec.containers[0].startupProbe.httpGet.port: Invalid value: \"no_such\": must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)",
+                ],
+            ),
+            (
+                Box::new(|v| {
+                    v["spec"]["containers"][0]["env"] = json!([{"name": "A=B", "value": "1"}])
+                }),
+                vec![
+                    "spec.containers[0].env[0].name: Invalid value: \"A=B\": must consist of printable ASCII characters except '='",
+                ],
+            ),
+            (
+                Box::new(|v| {
+                    v["spec"]["containers"][0]["env"] = json!([{"name": "N", "valueFrom": {"fieldRef": {"fieldPath": "spec.nope"}}}])
+                }),
+                vec![
+                    "spec.containers[0].env[0].valueFrom.fieldRef.fieldPath: Unsupported value: \"spec.nope\": supported values: \"metadata.name\", \"metadata.namespace\", \"metadata.uid\", \"spec.nodeName\", \"spec.serviceAccountName\", \"status.hostIP\", \"status.hostIPs\", \"status.podIP\", \"status.podIPs\"",
+                ],
+            ),
+            (
+                Box::new(|v| {
+                    v["spec"]["containers"][0]["env"] = json!([{"name": "N", "valueFrom": {}}])
+                }),
+                vec![
+                    "spec.containers[0].env[0].valueFrom: Invalid value: \"\": must specify one of: `fieldRef`, `resourceFieldRef`, `configMapKeyRef` or `secretKeyRef`",
+                ],
+            ),
+            (
+                Box::new(|v| v["spec"]["activeDeadlineSeconds"] = json!(0)),
+                vec![
+                    "spec.activeDeadlineSeconds: Invalid value: 0: must be between 1 and 2147483647, inclusive",
+                ],
+            ),
+            (
+                Box::new(|v| {
+                    v["spec"]["ephemeralContainers"] =
+                        json!([{"name": "debug", "image": "busybox"}])
+                }),
+                vec!["spec.ephemeralContainers: Forbidden: cannot be set on create"],
+            ),
+        ];
+        for (edit, want) in cases {
+            assert_eq!(messages(&validate_pod_create(&pod(edit))), want);
+        }
+    }
+
+    #[test]
+    fn update_allows_only_mutable_fields() {
+        let old = pod(|v| v["spec"]["activeDeadlineSeconds"] = json!(10));
+        let forbidden = format!("spec: Forbidden: {POD_UPDATE_FORBIDDEN}");
+        let cases: Vec<Case<String>> = vec![
+            (Box::new(|v| v["spec"]["activeDeadlineSeconds"] = json!(10)), vec![]),
+            (
+                Box::new(|v| {
+                    v["spec"]["activeDeadlineSeconds"] = json!(5);
+                    v["spec"]["containers"][0]["image"] = json!("nginx:1.26");
+                    v["spec"]["tolerations"] = json!([{"key": "k", "operator": "Exists"}]);
+                }),
+                vec![],
+            ),
+            (
+                Box::new(|v| v["spec"]["activeDeadlineSeconds"] = json!(20)),
+                vec!["spec.activeDeadlineSeconds: Invalid value: 20: must be less than or equal to previous value".into()],
+            ),
+            (
+                Box::new(|_| {}),
+                vec!["spec.activeDeadlineSeconds: Invalid value: null: must not update from a positive integer to nil value".into()],
+            ),
+            (
+                Box::new(|v| {
+                    v["spec"]["activeDeadlineSeconds"] = json!(10);
+                    v["spec"]["containers"][0]["ports"][0]["containerPort"] = json!(8080);
+                }),
+                vec![forbidden.clone()],
+            ),
+            (
+                Box::new(|v| {
+                    v["spec"]["activeDeadlineSeconds"] = json!(10);
+                    let c = json!({"name": "sidecar", "image": "busybox"});
+                    v["spec"]["containers"].as_array_mut().unwrap().push(c);
+                }),
+                vec!["spec.containers: Forbidden: pod updates may not add or remove containers".into()],
+            ),
+        ];
+        for (edit, want) in cases {
+            assert_eq!(messages(&validate_pod_update(&pod(edit), &old)), want);
+        }
+        // removing a toleration the pod was admitted with
+        let mut new = old.clone();
+        new.spec
+            .as_mut()
+            .unwrap()
+            .tolerations
+            .as_mut()
+            .unwrap()
+            .pop();
+        assert_eq!(
+            messages(&validate_pod_update(&new, &old)),
+            vec![
+                "spec.tolerations: Forbidden: existing toleration can not be modified except its tolerationSeconds"
+            ]
+        );
+    }
+
+    #[test]
+    fn template_forbids_ephemeral_containers() {
+        let mut t = PodTemplateSpec {
+            spec: Some(pod(|_| {}).spec.unwrap()),
+            ..Default::default()
+        };
+        t.spec.as_mut().unwrap().ephemeral_containers = Some(vec![Default::default()]);
+        let errs = validate_pod_template_spec(&t, &Path::new("template"));
+        assert_eq!(
+            errs.last().map(ToString::to_string).as_deref(),
+            Some(
+                "template.spec.ephemeralContainers: Forbidden: ephemeral containers not allowed in pod template"
+            )
+        );
+    }
 }
