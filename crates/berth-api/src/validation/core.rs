@@ -857,3 +857,222 @@ pub fn validate_lease(lease: &Lease) -> Vec<FieldError> {
     }
     errs
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::defaults::Defaulting;
+    use serde_json::{Value, json};
+
+    fn messages(errs: &[FieldError]) -> Vec<String> {
+        errs.iter().map(ToString::to_string).collect()
+    }
+
+    fn object<T: Defaulting + serde::de::DeserializeOwned>(v: Value) -> T {
+        let mut obj: T = serde_json::from_value(v).unwrap();
+        obj.apply_defaults();
+        obj
+    }
+
+    fn service(spec: Value) -> Service {
+        object(json!({"metadata": {"name": "web", "namespace": "default"}, "spec": spec}))
+    }
+
+    #[test]
+    fn service_rules() {
+        assert!(
+            validate_service(&service(
+                json!({"selector": {"app": "web"}, "ports": [{"port": 80}]})
+            ))
+            .is_empty()
+        );
+        assert!(
+            validate_service(&service(
+                json!({"clusterIP": "None", "selector": {"app": "web"}})
+            ))
+            .is_empty()
+        );
+        let cases: Vec<(Value, Vec<&str>)> = vec![
+            (
+                json!({"selector": {"app": "web"}}),
+                vec!["spec.ports: Required value"],
+            ),
+            (
+                json!({"ports": [{"port": 80}, {"port": 81}]}),
+                vec![
+                    "spec.ports[0].name: Required value",
+                    "spec.ports[1].name: Required value",
+                ],
+            ),
+            (
+                json!({"ports": [{"name": "http", "port": 80}, {"name": "http", "port": 81}]}),
+                vec!["spec.ports[1].name: Duplicate value: \"http\""],
+            ),
+            (
+                json!({"ports": [{"port": 0}]}),
+                vec![
+                    "spec.ports[0].port: Invalid value: 0: must be between 1 and 65535, inclusive",
+                    "spec.ports[0].targetPort: Invalid value: 0: must be between 1 and 65535, inclusive",
+                ],
+            ),
+            (
+                json!({"type": "Magic", "ports": [{"port": 80}]}),
+                vec![
+                    "spec.type: Unsupported value: \"Magic\": supported values: \"ClusterIP\", \"ExternalName\", \"LoadBalancer\", \"NodePort\"",
+                ],
+            ),
+            (
+                json!({"ports": [{"port": 80, "nodePort": 30080}]}),
+                vec![
+                    "spec.ports[0].nodePort: Forbidden: may not be used when `type` is 'ClusterIP'",
+                ],
+            ),
+            (
+                json!({"sessionAffinity": "Sticky", "ports": [{"port": 80}]}),
+                vec![
+                    "spec.sessionAffinity: Unsupported value: \"Sticky\": supported values: \"ClientIP\", \"None\"",
+                ],
+            ),
+            (
+                json!({"type": "ExternalName"}),
+                vec!["spec.externalName: Required value"],
+            ),
+            (
+                json!({"type": "NodePort", "clusterIP": "None", "ports": [{"port": 80}]}),
+                vec![
+                    "spec.clusterIPs[0]: Invalid value: \"None\": may not be set to 'None' for NodePort services",
+                ],
+            ),
+        ];
+        for (spec, want) in cases {
+            assert_eq!(messages(&validate_service(&service(spec))), want);
+        }
+        let bad_name: Service =
+            object(json!({"metadata": {"name": "1web"}, "spec": {"ports": [{"port": 80}]}}));
+        assert_eq!(validate_service(&bad_name)[0].field, "metadata.name");
+    }
+
+    #[test]
+    fn service_cluster_ip_is_fixed() {
+        let old = service(json!({"clusterIP": "10.96.0.10", "ports": [{"port": 80}]}));
+        let new = service(json!({"clusterIP": "10.96.0.11", "ports": [{"port": 80}]}));
+        assert_eq!(
+            messages(&validate_service_update(&new, &old)),
+            vec!["spec.clusterIPs[0]: Invalid value: \"10.96.0.11\": may not change once set"]
+        );
+    }
+
+    #[test]
+    fn config_maps_and_secrets() {
+        let cm: ConfigMap = object(
+            json!({"metadata": {"name": "cfg"}, "data": {"bad key": "v", "ok": "v"},
+            "binaryData": {"ok": "dg=="}}),
+        );
+        assert_eq!(
+            messages(&validate_config_map(&cm)),
+            vec![
+                "data[bad key]: Invalid value: \"bad key\": a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')",
+                "data[ok]: Invalid value: \"ok\": duplicate of key present in binaryData",
+            ]
+        );
+        let big: ConfigMap = object(
+            json!({"metadata": {"name": "big"}, "data": {"k": "x".repeat(MAX_SECRET_SIZE + 1)}}),
+        );
+        assert_eq!(
+            messages(&validate_config_map(&big)),
+            vec!["Too long: may not be more than 1048576 bytes"]
+        );
+        let old: ConfigMap =
+            object(json!({"metadata": {"name": "cfg"}, "data": {"a": "1"}, "immutable": true}));
+        let new: ConfigMap = object(json!({"metadata": {"name": "cfg"}, "data": {"a": "2"}}));
+        assert_eq!(
+            messages(&validate_config_map_update(&new, &old)),
+            vec![
+                "immutable: Forbidden: field is immutable when `immutable` is set",
+                "data: Forbidden: field is immutable when `immutable` is set",
+            ]
+        );
+        let tls: Secret = object(
+            json!({"metadata": {"name": "tls"}, "type": "kubernetes.io/tls", "data": {"tls.crt": ""}}),
+        );
+        assert_eq!(
+            messages(&validate_secret(&tls)),
+            vec!["data[tls.key]: Required value"]
+        );
+        let opaque: Secret =
+            object(json!({"metadata": {"name": "s"}, "stringData": {"password": "x"}}));
+        assert!(validate_secret(&opaque).is_empty());
+        assert_eq!(
+            messages(&validate_secret_update(&tls, &opaque)),
+            vec![
+                "type: Invalid value: \"kubernetes.io/tls\": field is immutable",
+                "data[tls.key]: Required value"
+            ]
+        );
+    }
+
+    #[test]
+    fn namespaces_nodes_and_endpoints() {
+        let ns: Namespace = object(json!({"metadata": {"name": "team.a"}}));
+        assert_eq!(
+            messages(&validate_namespace(&ns)),
+            vec!["metadata.name: Invalid value: \"team.a\": must not contain dots"]
+        );
+        let node: Node = object(json!({"metadata": {"name": "node-1"},
+            "spec": {"taints": [{"key": "k", "effect": "Sometimes"}], "podCIDRs": ["10.0.0.0/33"]}}));
+        assert_eq!(
+            messages(&validate_node(&node)),
+            vec![
+                "spec.taints[0].effect: Unsupported value: \"Sometimes\": supported values: \"NoSchedule\", \"PreferNoSchedule\", \"NoExecute\"",
+                "spec.podCIDRs[0]: Invalid value: \"10.0.0.0/33\": must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)",
+            ]
+        );
+        let ep: Endpoints = object(json!({"metadata": {"name": "web"},
+            "subsets": [{"ports": [{"port": 80}]}, {"addresses": [{"ip": "10.0.0.1"}], "ports": [{"port": 80}, {"port": 81}]}]}));
+        assert_eq!(
+            messages(&validate_endpoints(&ep)),
+            vec![
+                "subsets[0]: Required value: must specify `addresses` or `notReadyAddresses`",
+                "subsets[1].ports[0].name: Required value",
+                "subsets[1].ports[1].name: Required value",
+            ]
+        );
+        let slice: EndpointSlice = object(
+            json!({"metadata": {"name": "web-abc"}, "addressType": "IPv4",
+            "endpoints": [{"addresses": ["fe80::1"]}], "ports": [{"port": 80}]}),
+        );
+        assert_eq!(
+            messages(&validate_endpoint_slice(&slice)),
+            vec![
+                "endpoints[0].addresses[0]: Invalid value: \"fe80::1\": must be a valid IPv4 address"
+            ]
+        );
+    }
+
+    #[test]
+    fn events_and_leases() {
+        let ev: Event = object(
+            json!({"metadata": {"name": "web.1", "namespace": "default"},
+            "involvedObject": {"kind": "Pod", "namespace": "other", "name": "web-0"}}),
+        );
+        assert_eq!(
+            messages(&validate_event(&ev)),
+            vec![
+                "involvedObject.namespace: Invalid value: \"other\": does not match event.namespace"
+            ]
+        );
+        let ev: EventsV1Event = object(
+            json!({"metadata": {"name": "web.1", "namespace": "default"},
+            "eventTime": "2026-11-24T10:00:00.000000Z", "type": "Normal", "reason": "Created", "action": "Create",
+            "reportingController": "berth.dev/statefulset", "reportingInstance": "berth-1",
+            "regarding": {"kind": "Pod", "namespace": "default", "name": "web-0"}}),
+        );
+        assert!(validate_events_v1_event(&ev).is_empty());
+        let lease: Lease =
+            object(json!({"metadata": {"name": "l"}, "spec": {"leaseDurationSeconds": 0}}));
+        assert_eq!(
+            messages(&validate_lease(&lease)),
+            vec!["spec.leaseDurationSeconds: Invalid value: 0: must be greater than 0"]
+        );
+    }
+}

@@ -725,12 +725,13 @@ fn validate_env(vars: &[EnvVar], path: &Path) -> Vec<FieldError> {
         let p = path.index(i);
         if ev.name.is_empty() {
             errs.push(FieldError::required(p.child("name"), ""));
+        } else {
+            errs.extend(invalid_each(
+                &p.child("name"),
+                &ev.name,
+                is_env_var_name(&ev.name),
+            ));
         }
-        errs.extend(invalid_each(
-            &p.child("name"),
-            &ev.name,
-            is_env_var_name(&ev.name),
-        ));
         let Some(from) = &ev.value_from else { continue };
         let vp = p.child("valueFrom");
         let sources = [
@@ -743,13 +744,6 @@ fn validate_env(vars: &[EnvVar], path: &Path) -> Vec<FieldError> {
         .iter()
         .filter(|x| **x)
         .count();
-        if sources == 0 {
-            errs.push(FieldError::invalid(
-                &vp,
-                "",
-                "must specify one of: `fieldRef`, `resourceFieldRef`, `configMapKeyRef` or `secretKeyRef`",
-            ));
-        }
         if let Some(fr) = &from.field_ref {
             let fp = vp.child("fieldRef");
             if s(&fr.api_version).is_empty() {
@@ -782,8 +776,25 @@ fn validate_env(vars: &[EnvVar], path: &Path) -> Vec<FieldError> {
         }
         if let Some(rf) = &from.resource_field_ref {
             let rp = vp.child("resourceFieldRef");
+            const RESOURCES: [&str; 6] = [
+                "limits.cpu",
+                "limits.ephemeral-storage",
+                "limits.memory",
+                "requests.cpu",
+                "requests.ephemeral-storage",
+                "requests.memory",
+            ];
+            let hugepages = ["requests.hugepages-", "limits.hugepages-"]
+                .iter()
+                .any(|p| rf.resource.starts_with(p));
             if rf.resource.is_empty() {
                 errs.push(FieldError::required(rp.child("resource"), ""));
+            } else if !RESOURCES.contains(&rf.resource.as_str()) && !hugepages {
+                errs.push(FieldError::not_supported(
+                    rp.child("resource"),
+                    rf.resource.as_str(),
+                    &RESOURCES,
+                ));
             }
         }
         for (field, name, key) in [
@@ -812,19 +823,20 @@ fn validate_env(vars: &[EnvVar], path: &Path) -> Vec<FieldError> {
                 errs.extend(invalid_each(&kp.child("key"), key, is_config_map_key(key)));
             }
         }
-        if !s(&ev.value).is_empty() && sources != 0 {
-            errs.push(FieldError::invalid(
-                &vp,
-                "",
-                "may not be specified when `value` is not empty",
-            ));
-        }
-        if sources > 1 {
-            errs.push(FieldError::invalid(
-                &vp,
-                "",
-                "may not have more than one field specified at a time",
-            ));
+        // upstream reports only the first of these problems
+        let source_problem = if sources == 0 {
+            Some(
+                "must specify one of: `fieldRef`, `resourceFieldRef`, `configMapKeyRef` or `secretKeyRef`",
+            )
+        } else if !s(&ev.value).is_empty() {
+            Some("may not be specified when `value` is not empty")
+        } else if sources > 1 {
+            Some("may not have more than one field specified at a time")
+        } else {
+            None
+        };
+        if let Some(detail) = source_problem {
+            errs.push(FieldError::invalid(&vp, "", detail));
         }
     }
     errs

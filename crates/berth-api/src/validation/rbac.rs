@@ -203,3 +203,50 @@ pub fn validate_role_ref_update(new: &RoleRef, old: &RoleRef) -> Vec<FieldError>
         )]
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::defaults::Defaulting;
+    use serde_json::json;
+
+    fn messages(errs: &[FieldError]) -> Vec<String> {
+        errs.iter().map(ToString::to_string).collect()
+    }
+
+    #[test]
+    fn roles_and_bindings() {
+        let role: Role = serde_json::from_value(json!({"metadata": {"name": "a/b"},
+            "rules": [{"verbs": []}, {"verbs": ["get"], "nonResourceURLs": ["/healthz"]}]}))
+        .unwrap();
+        assert_eq!(
+            messages(&validate_role(&role)),
+            vec![
+                "metadata.name: Invalid value: \"a/b\": may not contain '/'",
+                "rules[0].verbs: Required value: verbs must contain at least one value",
+                "rules[0].apiGroups: Required value: resource rules must supply at least one api group",
+                "rules[0].resources: Required value: resource rules must supply at least one resource",
+                "rules[1].nonResourceURLs: Invalid value: [\"/healthz\"]: namespaced rules cannot apply to non-resource URLs",
+            ]
+        );
+        let mut binding: ClusterRoleBinding = serde_json::from_value(json!({"metadata": {"name": "b"},
+            "roleRef": {"kind": "Role", "name": "r"},
+            "subjects": [{"kind": "ServiceAccount", "name": "sa"}, {"kind": "Robot", "name": "x"}]}))
+        .unwrap();
+        binding.apply_defaults();
+        assert_eq!(
+            messages(&validate_cluster_role_binding(&binding)),
+            vec![
+                "roleRef.kind: Unsupported value: \"Role\": supported values: \"ClusterRole\"",
+                "subjects[0].namespace: Required value",
+                "subjects[1].kind: Unsupported value: \"Robot\": supported values: \"ServiceAccount\", \"User\", \"Group\"",
+            ]
+        );
+        let mut changed = binding.role_ref.clone();
+        changed.name = "other".into();
+        assert_eq!(
+            validate_role_ref_update(&changed, &binding.role_ref)[0].detail,
+            "cannot change roleRef"
+        );
+    }
+}

@@ -481,3 +481,194 @@ pub fn validate_storage_class_update(new: &StorageClass, old: &StorageClass) -> 
     ));
     errs
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::defaults::Defaulting;
+    use serde_json::{Value, json};
+
+    fn messages(errs: &[FieldError]) -> Vec<String> {
+        errs.iter().map(ToString::to_string).collect()
+    }
+
+    fn pvc(edit: impl FnOnce(&mut Value)) -> PersistentVolumeClaim {
+        let mut v = json!({"metadata": {"name": "data-web-0"},
+            "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}});
+        edit(&mut v);
+        let mut pvc: PersistentVolumeClaim = serde_json::from_value(v).unwrap();
+        pvc.apply_defaults();
+        pvc
+    }
+
+    #[test]
+    fn claim_rules() {
+        assert!(validate_persistent_volume_claim(&pvc(|_| {})).is_empty());
+        let cases: Vec<(Value, Vec<&str>)> = vec![
+            (
+                json!({"resources": {"requests": {"storage": "1Gi"}}}),
+                vec!["spec.accessModes: Required value: at least 1 access mode is required"],
+            ),
+            (
+                json!({"accessModes": ["ReadWriteSometimes"], "resources": {"requests": {"storage": "1Gi"}}}),
+                vec![
+                    "spec.accessModes: Unsupported value: \"ReadWriteSometimes\": supported values: \"ReadOnlyMany\", \"ReadWriteMany\", \"ReadWriteOnce\", \"ReadWriteOncePod\"",
+                ],
+            ),
+            (
+                json!({"accessModes": ["ReadWriteOncePod", "ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}),
+                vec![
+                    "spec.accessModes: Forbidden: may not use ReadWriteOncePod with other access modes",
+                ],
+            ),
+            (
+                json!({"accessModes": ["ReadWriteOnce"]}),
+                vec!["spec.resources[storage]: Required value"],
+            ),
+            (
+                json!({"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "0"}}}),
+                vec!["spec.resources[storage]: Invalid value: \"0\": must be greater than zero"],
+            ),
+            (
+                json!({"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}, "volumeMode": "Raw"}),
+                vec![
+                    "spec.volumeMode: Unsupported value: \"Raw\": supported values: \"Block\", \"Filesystem\"",
+                ],
+            ),
+        ];
+        for (spec, want) in cases {
+            assert_eq!(
+                messages(&validate_persistent_volume_claim(
+                    &pvc(|v| v["spec"] = spec)
+                )),
+                want
+            );
+        }
+    }
+
+    #[test]
+    fn claim_updates() {
+        let old = pvc(|v| v["status"] = json!({"phase": "Bound", "capacity": {"storage": "1Gi"}}));
+        let bound = |edit: fn(&mut Value)| {
+            pvc(|v| {
+                v["status"] = json!({"phase": "Bound"});
+                edit(v)
+            })
+        };
+        assert!(
+            validate_persistent_volume_claim_update(
+                &bound(|v| v["spec"]["volumeName"] = json!("pv-1")),
+                &old
+            )
+            .is_empty()
+        );
+        assert!(
+            validate_persistent_volume_claim_update(
+                &bound(|v| v["spec"]["resources"]["requests"]["storage"] = json!("2Gi")),
+                &old
+            )
+            .is_empty()
+        );
+        assert_eq!(
+            messages(&validate_persistent_volume_claim_update(
+                &bound(|v| v["spec"]["accessModes"] = json!(["ReadWriteMany"])),
+                &old
+            )),
+            vec![format!("spec: Forbidden: {PVC_SPEC_IMMUTABLE}")]
+        );
+        assert_eq!(
+            messages(&validate_persistent_volume_claim_update(
+                &bound(|v| v["spec"]["resources"]["requests"]["storage"] = json!("512Mi")),
+                &old
+            )),
+            vec![
+                "spec.resources.requests.storage: Forbidden: field can not be less than status.capacity"
+            ]
+        );
+        // an unbound claim's size is part of the fixed spec
+        let old = pvc(|_| {});
+        let new = pvc(|v| v["spec"]["resources"]["requests"]["storage"] = json!("2Gi"));
+        assert_eq!(
+            messages(&validate_persistent_volume_claim_update(&new, &old)),
+            vec![format!("spec: Forbidden: {PVC_SPEC_IMMUTABLE}")]
+        );
+    }
+
+    #[test]
+    fn volumes() {
+        let pv = |spec: Value| -> PersistentVolume {
+            let mut pv: PersistentVolume =
+                serde_json::from_value(json!({"metadata": {"name": "pv-1"}, "spec": spec}))
+                    .unwrap();
+            pv.apply_defaults();
+            pv
+        };
+        let ok = pv(
+            json!({"capacity": {"storage": "1Gi"}, "accessModes": ["ReadWriteOnce"], "hostPath": {"path": "/srv/pv-1"}}),
+        );
+        assert!(validate_persistent_volume(&ok).is_empty());
+        assert_eq!(
+            messages(&validate_persistent_volume(&pv(
+                json!({"capacity": {"storage": "1Gi"}})
+            ))),
+            vec![
+                "spec.accessModes: Required value",
+                "spec: Required value: must specify a volume type"
+            ]
+        );
+        let mut moved = ok.clone();
+        moved
+            .spec
+            .as_mut()
+            .unwrap()
+            .host_path
+            .as_mut()
+            .unwrap()
+            .path = "/srv/other".into();
+        assert_eq!(
+            messages(&validate_persistent_volume_update(&moved, &ok)),
+            vec![
+                "spec.persistentvolumesource: Forbidden: spec.persistentvolumesource is immutable after creation"
+            ]
+        );
+        let mut claimed = ok.clone();
+        claimed.spec.as_mut().unwrap().claim_ref = Some(Default::default());
+        assert!(validate_persistent_volume_update(&claimed, &ok).is_empty());
+    }
+
+    #[test]
+    fn storage_classes() {
+        let sc = |v: Value| -> StorageClass {
+            let mut sc: StorageClass = serde_json::from_value(v).unwrap();
+            sc.apply_defaults();
+            sc
+        };
+        let ok =
+            sc(json!({"metadata": {"name": "local-path"}, "provisioner": "berth.dev/local-path"}));
+        assert!(validate_storage_class(&ok).is_empty());
+        assert_eq!(
+            messages(&validate_storage_class(&sc(
+                json!({"metadata": {"name": "x"}, "provisioner": "",
+                "reclaimPolicy": "Recycle", "volumeBindingMode": "Later"})
+            ))),
+            vec![
+                "provisioner: Required value",
+                "reclaimPolicy: Unsupported value: \"Recycle\": supported values: \"Delete\", \"Retain\"",
+                "volumeBindingMode: Unsupported value: \"Later\": supported values: \"Immediate\", \"WaitForFirstConsumer\"",
+            ]
+        );
+        let changed = sc(
+            json!({"metadata": {"name": "local-path"}, "provisioner": "other.dev/p",
+            "parameters": {"a": "b"}, "reclaimPolicy": "Retain", "volumeBindingMode": "WaitForFirstConsumer"}),
+        );
+        assert_eq!(
+            messages(&validate_storage_class_update(&changed, &ok)),
+            vec![
+                "parameters: Forbidden: updates to parameters are forbidden.",
+                "provisioner: Forbidden: updates to provisioner are forbidden.",
+                "reclaimPolicy: Forbidden: updates to reclaimPolicy are forbidden.",
+                "volumeBindingMode: Invalid value: \"WaitForFirstConsumer\": field is immutable",
+            ]
+        );
+    }
+}
