@@ -226,10 +226,6 @@ pub fn allow_unconditional_update(_rt: &ResourceType) -> bool {
 pub fn validate_meta(rt: &ResourceType, obj: &Value, old: Option<&Value>) -> Vec<FieldError> {
     let mut errs = Vec::new();
     if let Some(old) = old {
-        for f in ["name", "namespace"] {
-            // Checked by the handler; kept for symmetry with upstream's field paths.
-            let _ = f;
-        }
         if meta::uid(old) != meta::uid(obj) {
             errs.push(FieldError::invalid("metadata.uid", meta::uid(obj).unwrap_or_default(), "field is immutable"));
         }
