@@ -202,9 +202,6 @@ pub fn default_persistent_volume_claim_spec(spec: &mut PersistentVolumeClaimSpec
 pub fn default_pod_spec(spec: &mut PodSpec) {
     set_if_empty(&mut spec.dns_policy, "ClusterFirst");
     set_if_empty(&mut spec.restart_policy, "Always");
-    if spec.host_network == Some(true) {
-        default_host_network_ports(spec);
-    }
     spec.security_context
         .get_or_insert_with(PodSecurityContext::default);
     spec.termination_grace_period_seconds
@@ -282,6 +279,10 @@ pub fn default_pod(pod: &mut Pod) {
         }
     }
     spec.enable_service_links.get_or_insert(true);
+    // only pods: DefaultHostNetworkHostPortsInPodTemplates is off
+    if spec.host_network == Some(true) {
+        default_host_network_ports(spec);
+    }
     admit_pod(spec);
 }
 

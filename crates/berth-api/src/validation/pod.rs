@@ -4,15 +4,15 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use k8s_openapi::api::core::v1::{
-    Container, EnvVar, Pod, PodSpec, PodTemplateSpec, Probe, ResourceRequirements, Toleration,
-    Volume,
+    Affinity, Container, EnvVar, Lifecycle, NodeSelectorTerm, Pod, PodAffinityTerm, PodSpec,
+    PodTemplateSpec, Probe, ResourceRequirements, Toleration, Volume, WeightedPodAffinityTerm,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::meta::{
-    IS_NEGATIVE_ERROR, invalid_each, to_value, validate_annotations, validate_labels,
-    validate_nonnegative, validate_object_meta, validate_object_meta_update,
+    IS_NEGATIVE_ERROR, invalid_each, to_value, validate_annotations, validate_label_selector,
+    validate_labels, validate_nonnegative, validate_object_meta, validate_object_meta_update,
 };
 use super::names::{
     inclusive_range_error, is_config_map_key, is_dns1123_label, is_dns1123_subdomain,
@@ -64,7 +64,8 @@ pub fn validate_pod_template_spec(template: &PodTemplateSpec, path: &Path) -> Ve
 /// `ValidatePodSpec`, in upstream's order.
 pub fn validate_pod_spec(spec: &PodSpec, path: &Path) -> Vec<FieldError> {
     let mut errs = Vec::new();
-    if spec.termination_grace_period_seconds.is_none() {
+    let grace = spec.termination_grace_period_seconds;
+    if grace.is_none() {
         errs.push(FieldError::required(
             path.child("terminationGracePeriodSeconds"),
             "",
@@ -75,89 +76,28 @@ pub fn validate_pod_spec(spec: &PodSpec, path: &Path) -> Vec<FieldError> {
         &path.child("volumes"),
     );
     errs.extend(volume_errs);
-    let restart_policy = s(&spec.restart_policy);
-    let init = spec.init_containers.as_deref().unwrap_or_default();
-    let mut names: BTreeSet<&str> = BTreeSet::new();
-    for (i, c) in init.iter().enumerate() {
-        let p = path.child("initContainers").index(i);
-        errs.extend(validate_container_common(c, &volumes, &p));
-        if !names.insert(c.name.as_str()) {
-            errs.push(FieldError::duplicate(p.child("name"), c.name.as_str()));
-        }
-        let restartable = s(&c.restart_policy) == "Always";
-        if let Some(rp) = c.restart_policy.as_deref().filter(|rp| *rp != "Always") {
-            errs.push(FieldError::not_supported(
-                p.child("restartPolicy"),
-                rp,
-                &["Always"],
-            ));
-        }
-        if restartable {
-            errs.extend(validate_probe_kind(
-                c.liveness_probe.as_ref(),
-                &p.child("livenessProbe"),
-                ProbeKind::Liveness,
-            ));
-            errs.extend(validate_probe_kind(
-                c.readiness_probe.as_ref(),
-                &p.child("readinessProbe"),
-                ProbeKind::Readiness,
-            ));
-            errs.extend(validate_probe_kind(
-                c.startup_probe.as_ref(),
-                &p.child("startupProbe"),
-                ProbeKind::Startup,
-            ));
-        } else {
-            for (field, set) in [
-                ("lifecycle", c.lifecycle.is_some()),
-                ("livenessProbe", c.liveness_probe.is_some()),
-                ("readinessProbe", c.readiness_probe.is_some()),
-                ("startupProbe", c.startup_probe.is_some()),
-            ] {
-                if set {
-                    errs.push(FieldError::forbidden(
-                        p.child(field),
-                        "may not be set for init containers without restartPolicy=Always",
+    errs.extend(validate_containers(spec, &volumes, grace, path));
+    errs.extend(validate_init_containers(spec, &volumes, grace, path));
+    if spec.host_network == Some(true) {
+        for (i, c) in spec.containers.iter().enumerate() {
+            for (j, port) in c.ports.iter().flatten().enumerate() {
+                let host_port = port.host_port.unwrap_or(0);
+                // templates are not defaulted (DefaultHostNetworkHostPortsInPodTemplates is off)
+                if host_port != 0 && host_port != port.container_port {
+                    errs.push(FieldError::invalid(
+                        path.child("containers")
+                            .index(i)
+                            .child("ports")
+                            .index(j)
+                            .child("hostPort"),
+                        host_port,
+                        "must match `containerPort` when `hostNetwork` is true",
                     ));
                 }
             }
         }
     }
-    let containers = &spec.containers;
-    if containers.is_empty() {
-        errs.push(FieldError::required(path.child("containers"), ""));
-    }
-    let mut regular_names: BTreeSet<&str> = BTreeSet::new();
-    for (i, c) in containers.iter().enumerate() {
-        let p = path.child("containers").index(i);
-        errs.extend(validate_container_common(c, &volumes, &p));
-        if !regular_names.insert(c.name.as_str()) || names.contains(c.name.as_str()) {
-            errs.push(FieldError::duplicate(p.child("name"), c.name.as_str()));
-        }
-        errs.extend(validate_probe_kind(
-            c.liveness_probe.as_ref(),
-            &p.child("livenessProbe"),
-            ProbeKind::Liveness,
-        ));
-        errs.extend(validate_probe_kind(
-            c.readiness_probe.as_ref(),
-            &p.child("readinessProbe"),
-            ProbeKind::Readiness,
-        ));
-        errs.extend(validate_probe_kind(
-            c.startup_probe.as_ref(),
-            &p.child("startupProbe"),
-            ProbeKind::Startup,
-        ));
-        if c.restart_policy.is_some() {
-            errs.push(FieldError::forbidden(
-                p.child("restartPolicy"),
-                "may not be set for non-init containers",
-            ));
-        }
-    }
-    match restart_policy {
+    match s(&spec.restart_policy) {
         "Always" | "OnFailure" | "Never" => {}
         "" => errs.push(FieldError::required(path.child("restartPolicy"), "")),
         other => errs.push(FieldError::not_supported(
@@ -166,8 +106,7 @@ pub fn validate_pod_spec(spec: &PodSpec, path: &Path) -> Vec<FieldError> {
             &["Always", "OnFailure", "Never"],
         )),
     }
-    let dns_policy = s(&spec.dns_policy);
-    match dns_policy {
+    match s(&spec.dns_policy) {
         "ClusterFirstWithHostNet" | "ClusterFirst" | "Default" | "None" => {}
         "" => errs.push(FieldError::required(path.child("dnsPolicy"), "")),
         other => errs.push(FieldError::not_supported(
@@ -180,7 +119,18 @@ pub fn validate_pod_spec(spec: &PodSpec, path: &Path) -> Vec<FieldError> {
         spec.node_selector.as_ref(),
         &path.child("nodeSelector"),
     ));
+    errs.extend(validate_pod_security_context(
+        spec,
+        &path.child("securityContext"),
+    ));
+    if let Some(affinity) = &spec.affinity {
+        errs.extend(validate_affinity(affinity, &path.child("affinity")));
+    }
     errs.extend(validate_dns_config(spec, &path.child("dnsConfig")));
+    errs.extend(validate_topology_spread_constraints(
+        spec,
+        &path.child("topologySpreadConstraints"),
+    ));
     if let Some(sa) = spec
         .service_account_name
         .as_deref()
@@ -220,6 +170,21 @@ pub fn validate_pod_spec(spec: &PodSpec, path: &Path) -> Vec<FieldError> {
             &path.child("tolerations"),
         ));
     }
+    for (i, alias) in spec.host_aliases.iter().flatten().enumerate() {
+        let p = path.child("hostAliases").index(i);
+        errs.extend(invalid_each(
+            &p.child("ip"),
+            &alias.ip,
+            is_valid_ip(&alias.ip),
+        ));
+        for (j, hostname) in alias.hostnames.iter().flatten().enumerate() {
+            errs.extend(invalid_each(
+                &p.child("hostnames").index(j),
+                hostname,
+                is_dns1123_subdomain(hostname),
+            ));
+        }
+    }
     if let Some(pc) = spec
         .priority_class_name
         .as_deref()
@@ -239,6 +204,554 @@ pub fn validate_pod_spec(spec: &PodSpec, path: &Path) -> Vec<FieldError> {
             pp,
             &["Never", "PreemptLowerPriority"],
         ));
+    }
+    errs
+}
+
+fn validate_probes(c: &Container, path: &Path) -> Vec<FieldError> {
+    let mut errs = validate_probe_kind(
+        c.liveness_probe.as_ref(),
+        &path.child("livenessProbe"),
+        ProbeKind::Liveness,
+    );
+    errs.extend(validate_probe_kind(
+        c.readiness_probe.as_ref(),
+        &path.child("readinessProbe"),
+        ProbeKind::Readiness,
+    ));
+    errs.extend(validate_probe_kind(
+        c.startup_probe.as_ref(),
+        &path.child("startupProbe"),
+        ProbeKind::Startup,
+    ));
+    errs
+}
+
+/// `validateContainers`: names unique among regular containers.
+fn validate_containers(
+    spec: &PodSpec,
+    volumes: &VolumeMap<'_>,
+    grace: Option<i64>,
+    path: &Path,
+) -> Vec<FieldError> {
+    let mut errs = Vec::new();
+    if spec.containers.is_empty() {
+        errs.push(FieldError::required(path.child("containers"), ""));
+    }
+    let mut names: BTreeSet<&str> = BTreeSet::new();
+    for (i, c) in spec.containers.iter().enumerate() {
+        let p = path.child("containers").index(i);
+        errs.extend(validate_container_common(c, volumes, &p));
+        if !names.insert(c.name.as_str()) {
+            errs.push(FieldError::duplicate(p.child("name"), c.name.as_str()));
+        }
+        if let Some(lifecycle) = &c.lifecycle {
+            errs.extend(validate_lifecycle(lifecycle, grace, &p.child("lifecycle")));
+        }
+        errs.extend(validate_probes(c, &p));
+        if c.restart_policy.is_some() {
+            errs.push(FieldError::forbidden(
+                p.child("restartPolicy"),
+                "may not be set for non-init containers",
+            ));
+        }
+    }
+    errs
+}
+
+/// `validateInitContainers`: names unique among init and regular containers; probes and
+/// lifecycle only for restartable (sidecar) init containers.
+fn validate_init_containers(
+    spec: &PodSpec,
+    volumes: &VolumeMap<'_>,
+    grace: Option<i64>,
+    path: &Path,
+) -> Vec<FieldError> {
+    let mut errs = Vec::new();
+    let mut names: BTreeSet<&str> = spec.containers.iter().map(|c| c.name.as_str()).collect();
+    for (i, c) in spec.init_containers.iter().flatten().enumerate() {
+        let p = path.child("initContainers").index(i);
+        errs.extend(validate_container_common(c, volumes, &p));
+        if names.contains(c.name.as_str()) {
+            errs.push(FieldError::duplicate(p.child("name"), c.name.as_str()));
+        } else if !c.name.is_empty() {
+            names.insert(c.name.as_str());
+        }
+        if let Some(rp) = c.restart_policy.as_deref().filter(|rp| *rp != "Always") {
+            errs.push(FieldError::not_supported(
+                p.child("restartPolicy"),
+                rp,
+                &["Always"],
+            ));
+        }
+        if s(&c.restart_policy) == "Always" {
+            if let Some(lifecycle) = &c.lifecycle {
+                errs.extend(validate_lifecycle(lifecycle, grace, &p.child("lifecycle")));
+            }
+            errs.extend(validate_probes(c, &p));
+        } else {
+            for (field, set) in [
+                ("lifecycle", c.lifecycle.is_some()),
+                ("livenessProbe", c.liveness_probe.is_some()),
+                ("readinessProbe", c.readiness_probe.is_some()),
+                ("startupProbe", c.startup_probe.is_some()),
+            ] {
+                if set {
+                    errs.push(FieldError::forbidden(
+                        p.child(field),
+                        "may not be set for init containers without restartPolicy=Always",
+                    ));
+                }
+            }
+        }
+    }
+    errs
+}
+
+fn validate_lifecycle(lifecycle: &Lifecycle, grace: Option<i64>, path: &Path) -> Vec<FieldError> {
+    let mut errs = Vec::new();
+    for (name, handler) in [
+        ("postStart", &lifecycle.post_start),
+        ("preStop", &lifecycle.pre_stop),
+    ] {
+        let Some(h) = handler else { continue };
+        let hp = path.child(name);
+        let handlers = [
+            ("exec", h.exec.is_some()),
+            ("httpGet", h.http_get.is_some()),
+            ("tcpSocket", h.tcp_socket.is_some()),
+            ("sleep", h.sleep.is_some()),
+        ];
+        let present: Vec<&str> = handlers
+            .iter()
+            .filter(|(_, on)| *on)
+            .map(|(n, _)| *n)
+            .collect();
+        let Some(first) = present.first() else {
+            errs.push(FieldError::required(&hp, "must specify a handler type"));
+            continue;
+        };
+        match *first {
+            "exec" => {
+                if h.exec
+                    .as_ref()
+                    .and_then(|e| e.command.as_ref())
+                    .is_none_or(Vec::is_empty)
+                {
+                    errs.push(FieldError::required(hp.child("exec").child("command"), ""));
+                }
+            }
+            "httpGet" => errs.extend(validate_http_get(
+                h.http_get.as_ref().expect("checked"),
+                &hp.child("httpGet"),
+            )),
+            "tcpSocket" => errs.extend(validate_port_num_or_name(
+                &h.tcp_socket.as_ref().expect("checked").port,
+                &hp.child("tcpSocket").child("port"),
+            )),
+            _ => {
+                let seconds = h.sleep.as_ref().expect("checked").seconds;
+                let limit = grace.unwrap_or(i64::MAX);
+                if !(0..=limit).contains(&seconds) {
+                    errs.push(FieldError::invalid(
+                        hp.child("sleep"),
+                        seconds,
+                        format!("must be non-negative and less than terminationGracePeriodSeconds ({limit})"),
+                    ));
+                }
+            }
+        }
+        for extra in present.iter().skip(1) {
+            errs.push(FieldError::forbidden(
+                hp.child(extra),
+                "may not specify more than 1 handler type",
+            ));
+        }
+    }
+    errs
+}
+
+fn validate_http_get(
+    h: &k8s_openapi::api::core::v1::HTTPGetAction,
+    path: &Path,
+) -> Vec<FieldError> {
+    let mut errs = Vec::new();
+    if s(&h.path).is_empty() {
+        errs.push(FieldError::required(path.child("path"), ""));
+    }
+    errs.extend(validate_port_num_or_name(&h.port, &path.child("port")));
+    let scheme = s(&h.scheme);
+    if !matches!(scheme, "HTTP" | "HTTPS") {
+        errs.push(FieldError::not_supported(
+            path.child("scheme"),
+            scheme,
+            &["HTTP", "HTTPS"],
+        ));
+    }
+    errs
+}
+
+fn validate_id(value: Option<i64>, path: &Path) -> Vec<FieldError> {
+    match value {
+        Some(v) if !(0..=i64::from(i32::MAX)).contains(&v) => {
+            vec![FieldError::invalid(
+                path,
+                v,
+                inclusive_range_error(0, i64::from(i32::MAX)),
+            )]
+        }
+        _ => Vec::new(),
+    }
+}
+
+fn validate_seccomp_profile(
+    profile: Option<&k8s_openapi::api::core::v1::SeccompProfile>,
+    path: &Path,
+) -> Vec<FieldError> {
+    let Some(profile) = profile else {
+        return Vec::new();
+    };
+    let localhost = profile.localhost_profile.as_deref();
+    match profile.type_.as_str() {
+        "Localhost" if localhost.is_none() => {
+            vec![FieldError::required(
+                path.child("localhostProfile"),
+                "must be set when seccomp type is Localhost",
+            )]
+        }
+        "Localhost" => Vec::new(),
+        "RuntimeDefault" | "Unconfined" => match localhost {
+            Some(lp) => vec![FieldError::invalid(
+                path.child("localhostProfile"),
+                lp,
+                "can only be set when seccomp type is Localhost",
+            )],
+            None => Vec::new(),
+        },
+        other => vec![FieldError::not_supported(
+            path.child("type"),
+            other,
+            &["Localhost", "RuntimeDefault", "Unconfined"],
+        )],
+    }
+}
+
+fn validate_pod_security_context(spec: &PodSpec, path: &Path) -> Vec<FieldError> {
+    let Some(sc) = &spec.security_context else {
+        return Vec::new();
+    };
+    let mut errs = validate_id(sc.fs_group, &path.child("fsGroup"));
+    errs.extend(validate_id(sc.run_as_user, &path.child("runAsUser")));
+    errs.extend(validate_id(sc.run_as_group, &path.child("runAsGroup")));
+    for (i, gid) in sc.supplemental_groups.iter().flatten().enumerate() {
+        errs.extend(validate_id(
+            Some(*gid),
+            &path.child("supplementalGroups").index(i),
+        ));
+    }
+    if spec.share_process_namespace == Some(true) && spec.host_pid == Some(true) {
+        errs.push(FieldError::invalid(
+            path.child("shareProcessNamespace"),
+            true,
+            "ShareProcessNamespace and HostPID cannot both be enabled",
+        ));
+    }
+    if let Some(policy) = sc.fs_group_change_policy.as_deref()
+        && !matches!(policy, "Always" | "OnRootMismatch")
+    {
+        errs.push(FieldError::not_supported(
+            path.child("fsGroupChangePolicy"),
+            policy,
+            &["Always", "OnRootMismatch"],
+        ));
+    }
+    errs.extend(validate_seccomp_profile(
+        sc.seccomp_profile.as_ref(),
+        &path.child("seccompProfile"),
+    ));
+    errs
+}
+
+fn validate_container_security_context(c: &Container, path: &Path) -> Vec<FieldError> {
+    let Some(sc) = &c.security_context else {
+        return Vec::new();
+    };
+    let mut errs = validate_id(sc.run_as_user, &path.child("runAsUser"));
+    errs.extend(validate_id(sc.run_as_group, &path.child("runAsGroup")));
+    if let Some(pm) = sc.proc_mount.as_deref()
+        && !matches!(pm, "Default" | "Unmasked")
+    {
+        errs.push(FieldError::not_supported(
+            path.child("procMount"),
+            pm,
+            &["Default", "Unmasked"],
+        ));
+    }
+    errs.extend(validate_seccomp_profile(
+        sc.seccomp_profile.as_ref(),
+        &path.child("seccompProfile"),
+    ));
+    if sc.allow_privilege_escalation == Some(false) {
+        if sc.privileged == Some(true) {
+            errs.push(FieldError::invalid(
+                path,
+                to_value(sc),
+                "cannot set `allowPrivilegeEscalation` to false and `privileged` to true",
+            ));
+        }
+        for cap in sc.capabilities.iter().flat_map(|c| c.add.iter().flatten()) {
+            if cap == "CAP_SYS_ADMIN" {
+                errs.push(FieldError::invalid(
+                    path,
+                    to_value(sc),
+                    "cannot set `allowPrivilegeEscalation` to false and `capabilities.Add` CAP_SYS_ADMIN",
+                ));
+            }
+        }
+    }
+    errs
+}
+
+fn validate_node_selector_term(term: &NodeSelectorTerm, path: &Path) -> Vec<FieldError> {
+    let mut errs = Vec::new();
+    for (field, reqs) in [
+        ("matchExpressions", &term.match_expressions),
+        ("matchFields", &term.match_fields),
+    ] {
+        for (j, req) in reqs.iter().flatten().enumerate() {
+            let p = path.child(field).index(j);
+            let values = req.values.as_deref().unwrap_or_default();
+            match req.operator.as_str() {
+                "In" | "NotIn" if values.is_empty() => errs.push(FieldError::required(
+                    p.child("values"),
+                    "must be specified when `operator` is 'In' or 'NotIn'",
+                )),
+                "Exists" | "DoesNotExist" if !values.is_empty() => {
+                    errs.push(FieldError::forbidden(
+                        p.child("values"),
+                        "may not be specified when `operator` is 'Exists' or 'DoesNotExist'",
+                    ))
+                }
+                "Gt" | "Lt" if values.len() != 1 => errs.push(FieldError::required(
+                    p.child("values"),
+                    "must be specified single value when `operator` is 'Lt' or 'Gt'",
+                )),
+                "In" | "NotIn" | "Exists" | "DoesNotExist" | "Gt" | "Lt" => {}
+                other => errs.push(FieldError::invalid(
+                    p.child("operator"),
+                    other,
+                    "not a valid selector operator",
+                )),
+            }
+            if field == "matchExpressions" {
+                errs.extend(invalid_each(
+                    &p.child("key"),
+                    &req.key,
+                    is_qualified_name(&req.key),
+                ));
+            } else if req.key != "metadata.name" {
+                errs.push(FieldError::invalid(
+                    p.child("key"),
+                    req.key.as_str(),
+                    "not a valid field selector key",
+                ));
+            }
+        }
+    }
+    errs
+}
+
+fn validate_pod_affinity_term(term: &PodAffinityTerm, path: &Path) -> Vec<FieldError> {
+    let mut errs = Vec::new();
+    if let Some(selector) = &term.label_selector {
+        errs.extend(validate_label_selector(
+            selector,
+            &path.child("labelSelector"),
+        ));
+    }
+    if let Some(selector) = &term.namespace_selector {
+        errs.extend(validate_label_selector(
+            selector,
+            &path.child("namespaceSelector"),
+        ));
+    }
+    for ns in term.namespaces.iter().flatten() {
+        errs.extend(invalid_each(
+            &path.child("namespace"),
+            ns,
+            is_dns1123_label(ns),
+        ));
+    }
+    if term.topology_key.is_empty() {
+        errs.push(FieldError::required(
+            path.child("topologyKey"),
+            "can not be empty",
+        ));
+    }
+    errs.extend(invalid_each(
+        &path.child("topologyKey"),
+        &term.topology_key,
+        is_qualified_name(&term.topology_key),
+    ));
+    errs
+}
+
+fn validate_pod_affinity_terms(
+    required: Option<&Vec<PodAffinityTerm>>,
+    preferred: Option<&Vec<WeightedPodAffinityTerm>>,
+    path: &Path,
+) -> Vec<FieldError> {
+    let mut errs = Vec::new();
+    for (i, term) in required.into_iter().flatten().enumerate() {
+        errs.extend(validate_pod_affinity_term(
+            term,
+            &path
+                .child("requiredDuringSchedulingIgnoredDuringExecution")
+                .index(i),
+        ));
+    }
+    for (i, weighted) in preferred.into_iter().flatten().enumerate() {
+        let p = path
+            .child("preferredDuringSchedulingIgnoredDuringExecution")
+            .index(i);
+        if !(1..=100).contains(&weighted.weight) {
+            errs.push(FieldError::invalid(
+                p.child("weight"),
+                weighted.weight,
+                "must be in the range 1-100",
+            ));
+        }
+        errs.extend(validate_pod_affinity_term(
+            &weighted.pod_affinity_term,
+            &p.child("podAffinityTerm"),
+        ));
+    }
+    errs
+}
+
+fn validate_affinity(affinity: &Affinity, path: &Path) -> Vec<FieldError> {
+    let mut errs = Vec::new();
+    if let Some(na) = &affinity.node_affinity {
+        let p = path.child("nodeAffinity");
+        if let Some(required) = &na.required_during_scheduling_ignored_during_execution {
+            let tp = p
+                .child("requiredDuringSchedulingIgnoredDuringExecution")
+                .child("nodeSelectorTerms");
+            if required.node_selector_terms.is_empty() {
+                errs.push(FieldError::required(
+                    &tp,
+                    "must have at least one node selector term",
+                ));
+            }
+            for (i, term) in required.node_selector_terms.iter().enumerate() {
+                errs.extend(validate_node_selector_term(term, &tp.index(i)));
+            }
+        }
+        for (i, pref) in na
+            .preferred_during_scheduling_ignored_during_execution
+            .iter()
+            .flatten()
+            .enumerate()
+        {
+            let pp = p
+                .child("preferredDuringSchedulingIgnoredDuringExecution")
+                .index(i);
+            if !(1..=100).contains(&pref.weight) {
+                errs.push(FieldError::invalid(
+                    pp.child("weight"),
+                    pref.weight,
+                    "must be in the range 1-100",
+                ));
+            }
+            errs.extend(validate_node_selector_term(
+                &pref.preference,
+                &pp.child("preference"),
+            ));
+        }
+    }
+    if let Some(pa) = &affinity.pod_affinity {
+        errs.extend(validate_pod_affinity_terms(
+            pa.required_during_scheduling_ignored_during_execution
+                .as_ref(),
+            pa.preferred_during_scheduling_ignored_during_execution
+                .as_ref(),
+            &path.child("podAffinity"),
+        ));
+    }
+    if let Some(paa) = &affinity.pod_anti_affinity {
+        errs.extend(validate_pod_affinity_terms(
+            paa.required_during_scheduling_ignored_during_execution
+                .as_ref(),
+            paa.preferred_during_scheduling_ignored_during_execution
+                .as_ref(),
+            &path.child("podAntiAffinity"),
+        ));
+    }
+    errs
+}
+
+fn validate_topology_spread_constraints(spec: &PodSpec, path: &Path) -> Vec<FieldError> {
+    let mut errs = Vec::new();
+    let constraints = spec
+        .topology_spread_constraints
+        .as_deref()
+        .unwrap_or_default();
+    for (i, c) in constraints.iter().enumerate() {
+        let p = path.index(i);
+        if c.max_skew <= 0 {
+            errs.push(FieldError::invalid(
+                p.child("maxSkew"),
+                c.max_skew,
+                "must be greater than zero",
+            ));
+        }
+        if c.topology_key.is_empty() {
+            errs.push(FieldError::required(
+                p.child("topologyKey"),
+                "can not be empty",
+            ));
+        }
+        if !matches!(
+            c.when_unsatisfiable.as_str(),
+            "DoNotSchedule" | "ScheduleAnyway"
+        ) {
+            errs.push(FieldError::not_supported(
+                p.child("whenUnsatisfiable"),
+                c.when_unsatisfiable.as_str(),
+                &["DoNotSchedule", "ScheduleAnyway"],
+            ));
+        }
+        let repeated = constraints[i + 1..].iter().any(|o| {
+            o.topology_key == c.topology_key && o.when_unsatisfiable == c.when_unsatisfiable
+        });
+        if repeated {
+            errs.push(FieldError::duplicate(
+                p.child("{topologyKey, whenUnsatisfiable}"),
+                format!("{{{}, {}}}", c.topology_key, c.when_unsatisfiable),
+            ));
+        }
+        if let Some(min) = c.min_domains {
+            if min <= 0 {
+                errs.push(FieldError::invalid(
+                    p.child("minDomains"),
+                    min,
+                    "must be greater than zero",
+                ));
+            }
+            if c.when_unsatisfiable != "DoNotSchedule" {
+                errs.push(FieldError::invalid(
+                    p.child("minDomains"),
+                    min,
+                    format!(
+                        "can only use minDomains if whenUnsatisfiable=DoNotSchedule, not {}",
+                        c.when_unsatisfiable
+                    ),
+                ));
+            }
+        }
+        if let Some(selector) = &c.label_selector {
+            errs.extend(validate_label_selector(selector, &p.child("labelSelector")));
+        }
     }
     errs
 }
@@ -658,6 +1171,10 @@ fn validate_container_common(
             &path.child("resources"),
         ));
     }
+    errs.extend(validate_container_security_context(
+        c,
+        &path.child("securityContext"),
+    ));
     errs
 }
 
@@ -1161,21 +1678,10 @@ fn validate_probe(probe: &Probe, path: &Path) -> Vec<FieldError> {
                     errs.push(FieldError::required(hp.child("command"), ""));
                 }
             }
-            "httpGet" => {
-                let h = probe.http_get.as_ref().expect("checked");
-                if s(&h.path).is_empty() {
-                    errs.push(FieldError::required(hp.child("path"), ""));
-                }
-                errs.extend(validate_port_num_or_name(&h.port, &hp.child("port")));
-                let scheme = s(&h.scheme);
-                if !matches!(scheme, "HTTP" | "HTTPS") {
-                    errs.push(FieldError::not_supported(
-                        hp.child("scheme"),
-                        scheme,
-                        &["HTTP", "HTTPS"],
-                    ));
-                }
-            }
+            "httpGet" => errs.extend(validate_http_get(
+                probe.http_get.as_ref().expect("checked"),
+                &hp,
+            )),
             "tcpSocket" => {
                 let t = probe.tcp_socket.as_ref().expect("checked");
                 errs.extend(validate_port_num_or_name(&t.port, &hp.child("port")));
@@ -1834,6 +2340,100 @@ mod tests {
         for (edit, want) in cases {
             assert_eq!(messages(&validate_pod_create(&pod(edit))), want);
         }
+    }
+
+    #[test]
+    fn scheduling_security_and_lifecycle_rules() {
+        let cases: Vec<Case<&str>> = vec![
+            (
+                Box::new(|v| {
+                    v["spec"]["affinity"] = json!({"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution":
+                        {"nodeSelectorTerms": [{"matchExpressions": [{"key": "zone", "operator": "Near"}]}]}}})
+                }),
+                vec![
+                    "spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[0].operator: Invalid value: \"Near\": not a valid selector operator",
+                ],
+            ),
+            (
+                Box::new(|v| {
+                    v["spec"]["affinity"] = json!({"podAntiAffinity": {"preferredDuringSchedulingIgnoredDuringExecution":
+                        [{"weight": 0, "podAffinityTerm": {"topologyKey": "kubernetes.io/hostname",
+                            "labelSelector": {"matchLabels": {"app": "web"}}}}]}})
+                }),
+                vec![
+                    "spec.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].weight: Invalid value: 0: must be in the range 1-100",
+                ],
+            ),
+            (
+                Box::new(|v| {
+                    v["spec"]["topologySpreadConstraints"] = json!([
+                        {"maxSkew": 0, "topologyKey": "zone", "whenUnsatisfiable": "DoNotSchedule"},
+                        {"maxSkew": 1, "topologyKey": "zone", "whenUnsatisfiable": "DoNotSchedule"}])
+                }),
+                vec![
+                    "spec.topologySpreadConstraints[0].maxSkew: Invalid value: 0: must be greater than zero",
+                    "spec.topologySpreadConstraints[0].{topologyKey, whenUnsatisfiable}: Duplicate value: \"{zone, DoNotSchedule}\"",
+                ],
+            ),
+            (
+                Box::new(|v| {
+                    v["spec"]["securityContext"] =
+                        json!({"runAsUser": -1, "fsGroupChangePolicy": "Never"})
+                }),
+                vec![
+                    "spec.securityContext.runAsUser: Invalid value: -1: must be between 0 and 2147483647, inclusive",
+                    "spec.securityContext.fsGroupChangePolicy: Unsupported value: \"Never\": supported values: \"Always\", \"OnRootMismatch\"",
+                ],
+            ),
+            (
+                Box::new(|v| {
+                    v["spec"]["containers"][0]["securityContext"] =
+                        json!({"seccompProfile": {"type": "Localhost"}})
+                }),
+                vec![
+                    "spec.containers[0].securityContext.seccompProfile.localhostProfile: Required value: must be set when seccomp type is Localhost",
+                ],
+            ),
+            (
+                Box::new(|v| v["spec"]["containers"][0]["lifecycle"] = json!({"preStop": {}})),
+                vec![
+                    "spec.containers[0].lifecycle.preStop: Required value: must specify a handler type",
+                ],
+            ),
+            (
+                Box::new(|v| {
+                    v["spec"]["initContainers"] = json!([{"name": "nginx", "image": "busybox",
+                        "readinessProbe": {"exec": {"command": ["true"]}}}])
+                }),
+                vec![
+                    "spec.initContainers[0].name: Duplicate value: \"nginx\"",
+                    "spec.initContainers[0].readinessProbe: Forbidden: may not be set for init containers without restartPolicy=Always",
+                ],
+            ),
+            (
+                Box::new(|v| {
+                    v["spec"]["hostNetwork"] = json!(true);
+                    v["spec"]["containers"][0]["ports"][0]["hostPort"] = json!(8080);
+                }),
+                vec![
+                    "spec.containers[0].ports[0].hostPort: Invalid value: 8080: must match `containerPort` when `hostNetwork` is true",
+                ],
+            ),
+            (
+                Box::new(|v| {
+                    v["spec"]["hostAliases"] = json!([{"ip": "10.0.0.300", "hostnames": ["db"]}])
+                }),
+                vec![
+                    "spec.hostAliases[0].ip: Invalid value: \"10.0.0.300\": must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)",
+                ],
+            ),
+        ];
+        for (edit, want) in cases {
+            assert_eq!(messages(&validate_pod_create(&pod(edit))), want);
+        }
+        // host networking defaults hostPort to containerPort on pods
+        let p = pod(|v| v["spec"]["hostNetwork"] = json!(true));
+        assert!(validate_pod_create(&p).is_empty());
     }
 
     #[test]
