@@ -44,11 +44,11 @@ pub(crate) fn canonicalize_resource_list(
     }
 }
 
+/// Upstream always writes a container's `resources` (a struct, not a pointer), `{}` when empty.
 fn default_resources(resources: &mut Option<ResourceRequirements>) {
-    if let Some(r) = resources {
-        canonicalize_resource_list(&mut r.limits);
-        canonicalize_resource_list(&mut r.requests);
-    }
+    let r = resources.get_or_insert_with(ResourceRequirements::default);
+    canonicalize_resource_list(&mut r.limits);
+    canonicalize_resource_list(&mut r.requests);
 }
 
 fn default_probe(probe: &mut Option<Probe>) {
@@ -424,5 +424,9 @@ mod tests {
         assert_eq!(spec.service_account_name, None);
         assert_eq!(spec.tolerations, None);
         assert_eq!(spec.restart_policy.as_deref(), Some("Always"));
+        assert_eq!(
+            spec.containers[0].resources,
+            Some(ResourceRequirements::default())
+        );
     }
 }
