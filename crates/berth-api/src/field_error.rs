@@ -139,6 +139,13 @@ fn render_value(v: &Value) -> String {
         Value::Null => "null".to_string(),
         Value::Number(n) => n.to_string(),
         Value::Bool(b) => b.to_string(),
+        // Go prints a map[string]string value as `map[string]string{"a":"b"}`, keys sorted.
+        Value::Object(m) if m.values().all(Value::is_string) => {
+            let mut entries: Vec<(&String, &Value)> = m.iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(b.0));
+            let body: Vec<String> = entries.iter().map(|(k, v)| format!("{k:?}:{:?}", v.as_str().unwrap_or(""))).collect();
+            format!("map[string]string{{{}}}", body.join(", "))
+        }
         other => other.to_string(),
     }
 }
@@ -204,6 +211,8 @@ mod tests {
             e.to_string(),
             "spec.podManagementPolicy: Unsupported value: \"Foo\": supported values: \"OrderedReady\", \"Parallel\""
         );
+        let e = FieldError::invalid("spec.template.metadata.labels", serde_json::json!({"b": "2", "a": "1"}), "x");
+        assert_eq!(e.to_string(), r#"spec.template.metadata.labels: Invalid value: map[string]string{"a":"1", "b":"2"}: x"#);
         assert_eq!(Path::new("spec").child("containers").index(0).child("name").as_str(), "spec.containers[0].name");
     }
 }
