@@ -620,6 +620,9 @@ pub async fn update_object(
         if target != Target::Finalize {
             errors.extend(rt.codec.validate(&new, Some(&old)));
         }
+        if target == Target::Status {
+            errors.extend(strategy::validate_status_update(rt, &new, &old));
+        }
         if !errors.is_empty() {
             return Err(ApiError::invalid(rt, name, errors));
         }

@@ -7,6 +7,7 @@ use berth_api::meta;
 use berth_api::registry::{self, ResourceType};
 use berth_api::{FieldError, FieldErrorType};
 use http::{HeaderMap, StatusCode, header};
+use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::AppState;
@@ -245,6 +246,18 @@ pub fn validate_meta(rt: &ResourceType, obj: &Value, old: Option<&Value>) -> Vec
     }
     let _ = rt;
     errs
+}
+
+/// Rules for writes through `/status` (StatefulSet counts and collisionCount).
+pub fn validate_status_update(rt: &ResourceType, new: &Value, old: &Value) -> Vec<FieldError> {
+    use k8s_openapi::api::apps::v1::StatefulSet;
+    if (rt.group, rt.kind) != ("apps", "StatefulSet") {
+        return Vec::new();
+    }
+    match (StatefulSet::deserialize(new), StatefulSet::deserialize(old)) {
+        (Ok(n), Ok(o)) => berth_api::validation::workloads::validate_statefulset_status_update(&n, &o),
+        _ => Vec::new(),
+    }
 }
 
 /// Maintains `metadata.managedFields` for a non-apply write.
