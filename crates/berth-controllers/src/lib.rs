@@ -4,10 +4,12 @@
 //! Every controller is event-driven (watchers and work queues) and takes a `shutdown`
 //! future: when it completes, the controller stops and its `run_*` function returns.
 
+pub mod endpoints;
 pub mod error;
 pub mod gc;
 pub mod namespace;
 
+pub use endpoints::run_endpoints_controller;
 pub use error::Error;
 pub use gc::run_garbage_collector;
 pub use namespace::run_namespace_controller;
@@ -20,7 +22,8 @@ use tokio::sync::watch;
 pub async fn run(client: kube::Client, stop: watch::Receiver<bool>) {
     tokio::join!(
         run_garbage_collector(client.clone(), stopped(stop.clone())),
-        run_namespace_controller(client, stopped(stop)),
+        run_namespace_controller(client.clone(), stopped(stop.clone())),
+        run_endpoints_controller(client, stopped(stop)),
     );
 }
 

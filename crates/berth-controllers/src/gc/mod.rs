@@ -9,7 +9,7 @@
 
 mod decide;
 mod graph;
-mod queue;
+pub(crate) mod queue;
 
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
