@@ -1,0 +1,1 @@
+//! berth-agent (work in progress).

@@ -1,0 +1,1 @@
+//! berth-scheduler (work in progress).
