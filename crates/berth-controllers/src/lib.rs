@@ -6,8 +6,10 @@
 
 pub mod endpoints;
 pub mod error;
+pub mod events;
 pub mod gc;
 pub mod namespace;
+pub mod statefulset;
 
 pub use endpoints::run_endpoints_controller;
 pub use error::Error;
