@@ -932,3 +932,698 @@ fn status_changed(old: &StatefulSetStatus, new: &StatefulSetStatus) -> bool {
         || new.update_revision.as_deref().unwrap_or_default()
             != old.update_revision.as_deref().unwrap_or_default()
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::statefulset::identity::tests::web;
+    use crate::statefulset::identity::{pod_controller_ref, set_controller_ref};
+    use crate::statefulset::revision::{revision_hash, revision_name};
+    use k8s_openapi::api::apps::v1::{
+        RollingUpdateStatefulSetStrategy, StatefulSetOrdinals,
+        StatefulSetPersistentVolumeClaimRetentionPolicy, StatefulSetUpdateStrategy,
+    };
+    use k8s_openapi::api::core::v1::{PodCondition, PodStatus};
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+
+    pub(crate) fn now() -> Timestamp {
+        Timestamp::from_second(1_800_000_000).unwrap()
+    }
+
+    /// The name of the revision the set's current template gets.
+    pub(crate) fn revision_of_set(set: &StatefulSet) -> String {
+        let data = revision_data(&set.spec.template);
+        revision_name(set_name(set), &revision_hash(&data, 0))
+    }
+
+    #[derive(Clone, Copy, Debug, PartialEq)]
+    pub(crate) enum State {
+        Ready,
+        Unready,
+        Pending,
+        Failed,
+        Succeeded,
+        Terminating,
+        /// Ready for this many seconds.
+        ReadyFor(i64),
+    }
+
+    /// A pod of `set` at `ordinal`, made from revision `revision`, in `state`.
+    pub(crate) fn pod(set: &StatefulSet, ordinal: i32, revision: &str, state: State) -> Pod {
+        let mut pod = new_pod(set, &set.spec.template, revision, ordinal);
+        pod.metadata.uid = Some(format!("pod-uid-{ordinal}"));
+        pod.metadata.resource_version = Some("1".into());
+        set_state(&mut pod, state, now());
+        pod
+    }
+
+    pub(crate) fn set_state(pod: &mut Pod, state: State, now: Timestamp) {
+        let (phase, ready_for) = match state {
+            State::Ready | State::Terminating => ("Running", Some(3600)),
+            State::ReadyFor(seconds) => ("Running", Some(seconds)),
+            State::Unready => ("Running", None),
+            State::Pending => ("Pending", None),
+            State::Failed => ("Failed", None),
+            State::Succeeded => ("Succeeded", None),
+        };
+        let conditions = ready_for.map(|seconds| {
+            vec![PodCondition {
+                type_: "Ready".into(),
+                status: "True".into(),
+                last_transition_time: Some(Time(
+                    now - jiff::SignedDuration::from_secs(seconds),
+                )),
+                ..PodCondition::default()
+            }]
+        });
+        pod.status = Some(PodStatus {
+            phase: Some(phase.into()),
+            conditions,
+            ..PodStatus::default()
+        });
+        if state == State::Terminating {
+            pod.metadata.deletion_timestamp = Some(Time(now));
+        }
+    }
+
+    pub(crate) fn claim(name: &str) -> PersistentVolumeClaim {
+        PersistentVolumeClaim {
+            metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
+                name: Some(name.into()),
+                namespace: Some("default".into()),
+                uid: Some(format!("{name}-uid")),
+                ..Default::default()
+            },
+            ..PersistentVolumeClaim::default()
+        }
+    }
+
+    /// A set with `replicas` whose first revision exists and is current.
+    struct Fixture {
+        set: StatefulSet,
+        pods: Vec<Pod>,
+        claims: Vec<PersistentVolumeClaim>,
+        revisions: Vec<ControllerRevision>,
+    }
+
+    impl Fixture {
+        fn new(replicas: i32) -> Fixture {
+            let mut set = web(replicas);
+            let data = revision_data(&set.spec.template);
+            let revision = new_revision(&set, data, 0, 1);
+            let name = revision.metadata.name.clone().unwrap();
+            set.status = Some(StatefulSetStatus {
+                current_revision: Some(name.clone()),
+                update_revision: Some(name),
+                collision_count: Some(0),
+                ..StatefulSetStatus::default()
+            });
+            Fixture {
+                set,
+                pods: Vec::new(),
+                claims: Vec::new(),
+                revisions: vec![revision],
+            }
+        }
+
+        fn revision(&self) -> String {
+            self.revisions[0].metadata.name.clone().unwrap()
+        }
+
+        /// Pods at the first revision.
+        fn with(mut self, pods: &[(i32, State)]) -> Fixture {
+            let revision = self.revision();
+            for (ordinal, state) in pods {
+                self.pods.push(pod(&self.set, *ordinal, &revision, *state));
+                self.claims
+                    .push(claim(&format!("www-web-{ordinal}")));
+            }
+            self
+        }
+
+        fn parallel(mut self) -> Fixture {
+            self.set.spec.pod_management_policy = Some("Parallel".into());
+            self
+        }
+
+        fn rolling(mut self, partition: i32, max_unavailable: Option<IntOrString>) -> Fixture {
+            self.set.spec.update_strategy = Some(StatefulSetUpdateStrategy {
+                type_: Some("RollingUpdate".into()),
+                rolling_update: Some(RollingUpdateStatefulSetStrategy {
+                    partition: Some(partition),
+                    max_unavailable,
+                }),
+            });
+            self
+        }
+
+        fn on_delete(mut self) -> Fixture {
+            self.set.spec.update_strategy = Some(StatefulSetUpdateStrategy {
+                type_: Some("OnDelete".into()),
+                rolling_update: None,
+            });
+            self
+        }
+
+        fn retention(mut self, when_deleted: &str, when_scaled: &str) -> Fixture {
+            self.set.spec.persistent_volume_claim_retention_policy =
+                Some(StatefulSetPersistentVolumeClaimRetentionPolicy {
+                    when_deleted: Some(when_deleted.into()),
+                    when_scaled: Some(when_scaled.into()),
+                });
+            self
+        }
+
+        fn new_image(mut self) -> Fixture {
+            self.set.spec.template.spec.as_mut().unwrap().containers[0].image =
+                Some("nginx:2".into());
+            self
+        }
+
+        fn observed(&self) -> Observed {
+            Observed {
+                set: Arc::new(self.set.clone()),
+                pods: self.pods.iter().cloned().map(Arc::new).collect(),
+                claims: self
+                    .claims
+                    .iter()
+                    .map(|c| (c.metadata.name.clone().unwrap(), Arc::new(c.clone())))
+                    .collect(),
+                revisions: self.revisions.iter().cloned().map(Arc::new).collect(),
+                now: now(),
+            }
+        }
+
+        fn plan(&self) -> Plan {
+            plan(&self.observed())
+        }
+    }
+
+    /// A compact, readable form of a plan's actions.
+    pub(crate) fn summary(plan: &Plan) -> Vec<String> {
+        plan.actions()
+            .map(|action| match action {
+                Action::SetOwners { kind, name, owner_references, .. } => format!(
+                    "owners {kind:?} {name} [{}]",
+                    owner_references
+                        .iter()
+                        .map(|r| r.kind.as_str())
+                        .collect::<Vec<_>>()
+                        .join(",")
+                ),
+                Action::CreateRevision(_) => "create revision".into(),
+                Action::BumpRevision { revision, .. } => format!("bump revision to {revision}"),
+                Action::CreatePod { pod, claims } => format!(
+                    "create {} claims [{}]",
+                    pod.metadata.name.as_deref().unwrap(),
+                    claims
+                        .iter()
+                        .map(|c| c.metadata.name.clone().unwrap())
+                        .collect::<Vec<_>>()
+                        .join(",")
+                ),
+                Action::CreateClaims { pod, claims } => {
+                    format!("claims for {pod}: {}", claims.len())
+                }
+                Action::DeletePod { name, .. } => format!("delete {name}"),
+                Action::UpdatePod(pod) => format!("update {}", pod.metadata.name.as_deref().unwrap()),
+                Action::Event(report) => format!("event {}", report.reason),
+            })
+            .collect()
+    }
+
+    fn created_revision(plan: &Plan) -> Option<&Pod> {
+        plan.actions().find_map(|a| match a {
+            Action::CreatePod { pod, .. } => Some(pod),
+            _ => None,
+        })
+    }
+
+    #[test]
+    fn ordered_ready_creates_one_pod_at_a_time_after_its_predecessors_are_ready() {
+        let fixture = Fixture::new(3);
+        let plan = fixture.plan();
+        assert_eq!(summary(&plan), ["create web-0 claims [www-web-0]"]);
+        assert_eq!(plan.status.replicas, 0);
+        assert!(plan.write_status, "observedGeneration advanced");
+
+        for state in [State::Pending, State::Unready, State::Terminating] {
+            let plan = Fixture::new(3).with(&[(0, state)]).plan();
+            assert!(summary(&plan).is_empty(), "{state:?}: {:?}", summary(&plan));
+        }
+        let plan = Fixture::new(3).with(&[(0, State::Ready)]).plan();
+        assert_eq!(summary(&plan), ["create web-1 claims [www-web-1]"]);
+    }
+
+    #[test]
+    fn parallel_creates_every_missing_pod_in_slow_start_batches() {
+        let plan = Fixture::new(4).parallel().with(&[(1, State::Unready)]).plan();
+        let sizes: Vec<usize> = plan.stages.iter().map(Vec::len).collect();
+        assert_eq!(sizes, [1, 2]);
+        assert_eq!(
+            summary(&plan),
+            [
+                "create web-0 claims [www-web-0]",
+                "create web-2 claims [www-web-2]",
+                "create web-3 claims [www-web-3]"
+            ]
+        );
+        let lanes: Vec<Lane> = (0..1000).map(|_| Vec::new()).collect();
+        let sizes: Vec<usize> = slow_start(lanes).iter().map(Vec::len).collect();
+        assert_eq!(sizes, [1, 2, 4, 8, 16, 32, 64, 128, 256, 489]);
+    }
+
+    #[test]
+    fn ordered_scale_down_removes_the_highest_ordinal_and_halts_on_unhealthy_pods() {
+        let ready = [(0, State::Ready), (1, State::Ready), (2, State::Ready), (3, State::Ready)];
+        let plan = Fixture::new(2).with(&ready).plan();
+        assert_eq!(summary(&plan), ["delete web-3"]);
+
+        // A kept replica unhealthy: nothing is removed.
+        let plan = Fixture::new(2)
+            .with(&[(0, State::Unready), (1, State::Ready), (2, State::Ready)])
+            .plan();
+        assert!(summary(&plan).is_empty());
+
+        // A terminating condemned pod blocks further deletions.
+        let plan = Fixture::new(1)
+            .with(&[(0, State::Ready), (1, State::Ready), (2, State::Terminating)])
+            .plan();
+        assert!(summary(&plan).is_empty());
+
+        // An unhealthy condemned pod is removed only if it is the first unhealthy one.
+        let plan = Fixture::new(1)
+            .with(&[(0, State::Ready), (1, State::Unready), (2, State::Ready)])
+            .plan();
+        assert_eq!(summary(&plan), ["delete web-2"]);
+        let plan = Fixture::new(1)
+            .with(&[(0, State::Ready), (1, State::Unready), (2, State::Unready)])
+            .plan();
+        assert!(summary(&plan).is_empty(), "web-2 waits behind unhealthy web-1");
+        let plan = Fixture::new(1)
+            .with(&[(0, State::Ready), (1, State::Unready)])
+            .plan();
+        assert_eq!(summary(&plan), ["delete web-1"]);
+    }
+
+    #[test]
+    fn parallel_scale_down_removes_all_condemned_pods_at_once() {
+        let plan = Fixture::new(1)
+            .parallel()
+            .with(&[
+                (0, State::Unready),
+                (1, State::Unready),
+                (2, State::Terminating),
+                (3, State::Ready),
+            ])
+            .plan();
+        assert_eq!(summary(&plan), ["delete web-3", "delete web-1"]);
+    }
+
+    #[test]
+    fn failed_and_succeeded_pods_are_deleted_and_replaced_later() {
+        let plan = Fixture::new(2)
+            .with(&[(0, State::Failed), (1, State::Ready)])
+            .plan();
+        assert_eq!(summary(&plan), ["event RecreatingFailedPod", "delete web-0"]);
+        let Action::Event(report) = plan.actions().next().unwrap() else {
+            unreachable!()
+        };
+        assert_eq!(report.message, "StatefulSet default/web is recreating failed Pod web-0");
+        assert_eq!(report.event_type, EventType::Warning);
+
+        let plan = Fixture::new(1).with(&[(0, State::Succeeded)]).plan();
+        assert_eq!(summary(&plan), ["event RecreatingTerminatedPod", "delete web-0"]);
+
+        // Already being deleted: wait for it to go (at most one pod per ordinal).
+        let mut fixture = Fixture::new(1).with(&[(0, State::Failed)]);
+        fixture.pods[0].metadata.deletion_timestamp = Some(Time(now()));
+        assert!(summary(&fixture.plan()).is_empty());
+
+        // Parallel: other replicas go on.
+        let plan = Fixture::new(2).parallel().with(&[(0, State::Failed)]).plan();
+        assert_eq!(
+            summary(&plan),
+            [
+                "event RecreatingFailedPod",
+                "delete web-0",
+                "create web-1 claims [www-web-1]"
+            ]
+        );
+    }
+
+    #[test]
+    fn rolling_update_replaces_the_highest_old_pod_first() {
+        let ready = [(0, State::Ready), (1, State::Ready), (2, State::Ready)];
+        let fixture = Fixture::new(3).with(&ready).new_image();
+        let plan = fixture.plan();
+        assert_eq!(summary(&plan), ["create revision", "delete web-2"]);
+        let update = revision_of_set(&fixture.set);
+        assert_eq!(plan.status.update_revision.as_deref(), Some(update.as_str()));
+        assert_eq!(plan.status.current_revision, Some(fixture.revision()));
+        assert_eq!(plan.status.current_replicas, Some(2), "one deletion counted");
+        assert_eq!(plan.status.updated_replicas, None);
+
+        // A replaced pod that is not ready yet stops the update (OrderedReady).
+        let mut fixture = Fixture::new(3).with(&ready[..2]).new_image();
+        fixture.pods.push(pod(&fixture.set, 2, &revision_of_set(&fixture.set), State::Unready));
+        assert_eq!(summary(&fixture.plan()), ["create revision"]);
+    }
+
+    #[test]
+    fn partition_holds_lower_ordinals_at_the_current_revision() {
+        let ready = [(0, State::Ready), (1, State::Ready), (2, State::Ready)];
+        let fixture = Fixture::new(3).with(&ready).new_image().rolling(2, None);
+        assert_eq!(summary(&fixture.plan()), ["create revision", "delete web-2"]);
+
+        let mut fixture = Fixture::new(3).with(&ready[..2]).new_image().rolling(2, None);
+        let update = revision_of_set(&fixture.set);
+        fixture.pods.push(pod(&fixture.set, 2, &update, State::Ready));
+        assert_eq!(summary(&fixture.plan()), ["create revision"], "web-0, web-1 stay");
+
+        // A deleted pod below the partition comes back at the current revision.
+        let fixture = Fixture::new(3)
+            .with(&ready[1..])
+            .new_image()
+            .rolling(2, None);
+        let plan = fixture.plan();
+        let created = created_revision(&plan).expect("web-0 recreated");
+        assert_eq!(created.metadata.name.as_deref(), Some("web-0"));
+        assert_eq!(
+            created.metadata.labels.as_ref().unwrap()[REVISION_LABEL],
+            fixture.revision()
+        );
+        let image = created.spec.as_ref().unwrap().containers[0].image.as_deref();
+        assert_eq!(image, Some("nginx:1"));
+
+        // Partition beyond replicas: nothing updates.
+        let fixture = Fixture::new(3).with(&ready).new_image().rolling(5, None);
+        assert_eq!(summary(&fixture.plan()), ["create revision"]);
+    }
+
+    #[test]
+    fn max_unavailable_allows_several_replacements_at_once() {
+        let ready: Vec<(i32, State)> = (0..5).map(|o| (o, State::Ready)).collect();
+        let fixture = Fixture::new(5)
+            .with(&ready)
+            .new_image()
+            .rolling(0, Some(IntOrString::Int(2)));
+        assert_eq!(
+            summary(&fixture.plan()),
+            ["create revision", "delete web-4", "delete web-3"]
+        );
+        // Budget shared with pods unavailable already.
+        let mut unready = ready.clone();
+        unready[0].1 = State::Unready;
+        let fixture = Fixture::new(5)
+            .parallel()
+            .with(&unready)
+            .new_image()
+            .rolling(0, Some(IntOrString::Int(2)));
+        // web-0 is old and broken: it goes first and costs nothing; one healthy pod follows.
+        assert_eq!(
+            summary(&fixture.plan()),
+            ["create revision", "delete web-0", "delete web-4"]
+        );
+        let fixture = Fixture::new(5)
+            .parallel()
+            .with(&unready)
+            .rolling(0, Some(IntOrString::Int(2)));
+        assert!(summary(&fixture.plan()).is_empty(), "nothing outdated");
+    }
+
+    #[test]
+    fn a_broken_first_revision_is_replaced_in_parallel_mode() {
+        // kubernetes#137409: one replica, old revision never became ready.
+        let fixture = Fixture::new(1)
+            .parallel()
+            .with(&[(0, State::Unready)])
+            .new_image()
+            .rolling(0, Some(IntOrString::Int(1)));
+        assert_eq!(summary(&fixture.plan()), ["create revision", "delete web-0"]);
+        // OrderedReady waits for the stuck pod ("forced rollback" is manual).
+        let fixture = Fixture::new(1)
+            .with(&[(0, State::Unready)])
+            .new_image()
+            .rolling(0, Some(IntOrString::Int(1)));
+        assert_eq!(summary(&fixture.plan()), ["create revision"]);
+    }
+
+    #[test]
+    fn max_unavailable_scales_percentages_down_with_a_floor_of_one() {
+        let percent = |p: &str| IntOrString::String(p.into());
+        assert_eq!(scaled_max_unavailable(None, 10), 1);
+        assert_eq!(scaled_max_unavailable(Some(&IntOrString::Int(3)), 10), 3);
+        assert_eq!(scaled_max_unavailable(Some(&percent("50%")), 5), 2);
+        assert_eq!(scaled_max_unavailable(Some(&percent("10%")), 5), 1);
+        assert_eq!(scaled_max_unavailable(Some(&percent("100%")), 7), 7);
+        assert_eq!(scaled_max_unavailable(Some(&IntOrString::Int(0)), 3), 1);
+    }
+
+    #[test]
+    fn on_delete_never_deletes_for_updates_and_recreates_at_the_update_revision() {
+        let ready = [(0, State::Ready), (1, State::Ready)];
+        let fixture = Fixture::new(2).with(&ready).new_image().on_delete();
+        assert_eq!(summary(&fixture.plan()), ["create revision"]);
+
+        let fixture = Fixture::new(2).with(&ready[1..]).new_image().on_delete();
+        let plan = fixture.plan();
+        let created = created_revision(&plan).unwrap();
+        assert_eq!(
+            created.metadata.labels.as_ref().unwrap()[REVISION_LABEL],
+            revision_of_set(&fixture.set)
+        );
+    }
+
+    #[test]
+    fn completion_promotes_the_update_revision_for_both_strategies() {
+        for on_delete in [false, true] {
+            let mut fixture = Fixture::new(2).new_image();
+            if on_delete {
+                fixture = fixture.on_delete();
+            }
+            let update = revision_of_set(&fixture.set);
+            fixture.pods = (0..2).map(|o| pod(&fixture.set, o, &update, State::Ready)).collect();
+            let plan = fixture.plan();
+            assert_eq!(plan.status.current_revision.as_deref(), Some(update.as_str()));
+            assert_eq!(plan.status.current_replicas, Some(2));
+            assert_eq!(plan.status.updated_replicas, Some(2));
+        }
+    }
+
+    #[test]
+    fn min_ready_seconds_gates_availability_ordering_and_requeues() {
+        let mut fixture = Fixture::new(2).with(&[(0, State::ReadyFor(4))]);
+        fixture.set.spec.min_ready_seconds = Some(10);
+        let plan = fixture.plan();
+        assert!(summary(&plan).is_empty(), "web-1 waits for web-0 to be available");
+        assert_eq!(plan.status.ready_replicas, Some(1));
+        assert_eq!(plan.status.available_replicas, Some(0));
+        assert_eq!(
+            plan.requeue_after,
+            Some(Duration::from_secs(6) + AVAILABILITY_MARGIN)
+        );
+
+        let mut fixture = Fixture::new(2).with(&[(0, State::ReadyFor(11))]);
+        fixture.set.spec.min_ready_seconds = Some(10);
+        let plan = fixture.plan();
+        assert_eq!(summary(&plan), ["create web-1 claims [www-web-1]"]);
+        assert_eq!(plan.status.available_replicas, Some(1));
+        assert_eq!(plan.requeue_after, Some(Duration::from_secs(10)));
+    }
+
+    #[test]
+    fn start_ordinal_shifts_the_range() {
+        let mut fixture = Fixture::new(2).with(&[(0, State::Ready), (1, State::Ready)]);
+        fixture.set.spec.ordinals = Some(StatefulSetOrdinals { start: Some(1) });
+        // web-1 is kept, web-2 created first (monotonic), web-0 condemned afterwards.
+        assert_eq!(summary(&fixture.plan()), ["create web-2 claims [www-web-2]"]);
+        fixture.pods.push(pod(&fixture.set, 2, &fixture.revision(), State::Ready));
+        assert_eq!(summary(&fixture.plan()), ["delete web-0"]);
+    }
+
+    #[test]
+    fn claims_get_retention_refs_when_created_and_when_condemned() {
+        let fixture = Fixture::new(1).retention("Delete", "Retain");
+        let plan = fixture.plan();
+        let Some(Action::CreatePod { claims, .. }) = plan.actions().next() else {
+            panic!("{:?}", summary(&plan));
+        };
+        assert_eq!(
+            claims[0].metadata.owner_references,
+            Some(vec![set_controller_ref(&fixture.set)])
+        );
+
+        // Existing claims of healthy pods get the set ref.
+        let fixture = Fixture::new(1)
+            .with(&[(0, State::Ready)])
+            .retention("Delete", "Retain");
+        assert_eq!(summary(&fixture.plan()), ["owners Claim www-web-0 [StatefulSet]"]);
+
+        // Scale-down with whenScaled=Delete: the pod ref goes on before the deletion.
+        let fixture = Fixture::new(1)
+            .with(&[(0, State::Ready), (1, State::Ready)])
+            .retention("Retain", "Delete");
+        assert_eq!(
+            summary(&fixture.plan()),
+            ["owners Claim www-web-1 [Pod]", "delete web-1"]
+        );
+        let plan = fixture.plan();
+        assert_eq!(plan.stages.len(), 2, "refs stage completes before the delete");
+    }
+
+    #[test]
+    fn a_stale_claim_blocks_recreation_until_collected() {
+        let mut fixture = Fixture::new(1).retention("Retain", "Delete");
+        let mut stale = claim("www-web-0");
+        stale.metadata.owner_references = Some(vec![pod_controller_ref("web-0", "old-uid")]);
+        fixture.claims.push(stale);
+        let plan = fixture.plan();
+        assert!(summary(&plan).is_empty());
+        assert_eq!(plan.requeue_after, Some(RECHECK));
+    }
+
+    #[test]
+    fn a_claim_being_deleted_blocks_pod_creation_with_an_event() {
+        let mut fixture = Fixture::new(1);
+        let mut deleting = claim("www-web-0");
+        deleting.metadata.deletion_timestamp = Some(Time(now()));
+        fixture.claims.push(deleting);
+        let plan = fixture.plan();
+        assert_eq!(summary(&plan), ["event FailedCreate"]);
+        let Some(Action::Event(report)) = plan.actions().next() else {
+            unreachable!()
+        };
+        assert_eq!(
+            report.message,
+            "create Pod web-0 in StatefulSet web failed error: pvc www-web-0 is being deleted"
+        );
+    }
+
+    #[test]
+    fn a_pending_pod_gets_its_missing_claims_back() {
+        let mut fixture = Fixture::new(1).with(&[(0, State::Pending)]);
+        fixture.claims.clear();
+        assert_eq!(summary(&fixture.plan()), ["claims for web-0: 1"]);
+    }
+
+    #[test]
+    fn orphans_are_adopted_and_mismatches_released() {
+        let mut fixture = Fixture::new(3).with(&[(0, State::Ready), (1, State::Ready)]);
+        fixture.pods[0].metadata.owner_references = None;
+        fixture.pods[1]
+            .metadata
+            .labels
+            .as_mut()
+            .unwrap()
+            .insert("app".into(), "other".into());
+        let mut stranger = pod(&fixture.set, 7, &fixture.revision(), State::Ready);
+        stranger.metadata.name = Some("db-7".into());
+        stranger.metadata.owner_references = None;
+        fixture.pods.push(stranger);
+        let plan = fixture.plan();
+        assert_eq!(
+            summary(&plan)[..2],
+            [
+                "owners Pod web-0 [StatefulSet]".to_string(),
+                "owners Pod web-1 []".to_string()
+            ]
+        );
+        // web-0 counts as ours; web-1 is gone from the set and gets recreated.
+        assert_eq!(plan.status.replicas, 1);
+        assert_eq!(summary(&plan)[2], "create web-1 claims []");
+    }
+
+    #[test]
+    fn rollback_reuses_the_older_equal_revision() {
+        let fixture = Fixture::new(1).with(&[(0, State::Ready)]).new_image();
+        let mut newer = new_revision(&fixture.set, revision_data(&fixture.set.spec.template), 0, 2);
+        newer.metadata.creation_timestamp = Some(Time(now()));
+        // Revert the template to the first revision's.
+        let mut fixture = Fixture::new(1).with(&[(0, State::Ready)]);
+        fixture.revisions.push(newer);
+        let plan = fixture.plan();
+        assert_eq!(summary(&plan), ["bump revision to 3"]);
+        assert_eq!(plan.status.update_revision, Some(fixture.revision()));
+    }
+
+    #[test]
+    fn history_beyond_the_limit_is_pruned_oldest_first() {
+        let mut fixture = Fixture::new(1).with(&[(0, State::Ready)]);
+        fixture.set.spec.revision_history_limit = Some(1);
+        for (number, image) in [(2, "a"), (3, "b"), (4, "c")] {
+            let mut set = fixture.set.clone();
+            set.spec.template.spec.as_mut().unwrap().containers[0].image = Some(image.into());
+            let revision = new_revision(&set, revision_data(&set.spec.template), 0, number);
+            fixture.revisions.push(revision);
+        }
+        let names: Vec<String> = fixture
+            .revisions
+            .iter()
+            .map(|r| r.metadata.name.clone().unwrap())
+            .collect();
+        // Template equals revision 1 (live via the pod and as current): it gets bumped; of
+        // the three others one is kept.
+        let plan = fixture.plan();
+        assert_eq!(plan.prune, [names[1].clone(), names[2].clone()]);
+        fixture.set.spec.revision_history_limit = Some(-1);
+        assert!(fixture.plan().prune.is_empty());
+    }
+
+    #[test]
+    fn orphan_revisions_are_adopted_and_foreign_ones_ignored() {
+        let mut fixture = Fixture::new(1).with(&[(0, State::Ready)]);
+        fixture.revisions[0].metadata.owner_references = None;
+        let plan = fixture.plan();
+        assert_eq!(summary(&plan)[0], format!("owners Revision {} [StatefulSet]", fixture.revision()));
+        fixture.revisions[0].metadata.owner_references = Some(vec![OwnerReference {
+            uid: "someone-else".into(),
+            ..set_controller_ref(&fixture.set)
+        }]);
+        // Not ours: a new revision is made with the same data and name; the executor
+        // detects the collision.
+        assert_eq!(summary(&fixture.plan()), ["create revision"]);
+    }
+
+    #[test]
+    fn status_counts_pods_and_is_written_only_on_change() {
+        let mut fixture = Fixture::new(3).with(&[
+            (0, State::Ready),
+            (1, State::Unready),
+            (2, State::Terminating),
+        ]);
+        let plan = fixture.plan();
+        let status = &plan.status;
+        assert_eq!(status.observed_generation, Some(1));
+        assert_eq!(status.replicas, 3);
+        assert_eq!(status.ready_replicas, Some(2), "terminating yet ready counts");
+        assert_eq!(status.available_replicas, Some(2));
+        assert_eq!(status.current_replicas, Some(2), "terminating pods are not current");
+        assert_eq!(status.collision_count, Some(0));
+        assert!(status.conditions.is_none());
+        assert!(plan.write_status);
+        fixture.set.status = Some(plan.status.clone());
+        assert!(!fixture.plan().write_status);
+    }
+
+    #[test]
+    fn broken_identity_is_repaired_with_an_update() {
+        let mut fixture = Fixture::new(1).with(&[(0, State::Ready)]);
+        fixture.pods[0]
+            .metadata
+            .labels
+            .as_mut()
+            .unwrap()
+            .remove(crate::statefulset::identity::POD_NAME_LABEL);
+        assert_eq!(summary(&fixture.plan()), ["update web-0"]);
+    }
+
+    #[test]
+    fn a_deleting_set_only_reports_status() {
+        let mut fixture = Fixture::new(3).with(&[(0, State::Ready)]);
+        fixture.set.metadata.deletion_timestamp = Some(Time(now()));
+        let plan = fixture.plan();
+        assert!(plan.stages.is_empty());
+        assert_eq!(plan.status.replicas, 1);
+    }
+}
