@@ -9,12 +9,14 @@ pub mod error;
 pub mod events;
 pub mod gc;
 pub mod namespace;
+pub mod volumes;
 pub mod statefulset;
 
 pub use endpoints::run_endpoints_controller;
 pub use error::Error;
 pub use gc::run_garbage_collector;
 pub use namespace::run_namespace_controller;
+pub use volumes::{VolumesConfig, ensure_default_storage_class, run_volume_controller};
 
 use berth_api::registry::{RESOURCES, ResourceType};
 use kube::discovery::ApiResource;
