@@ -21,7 +21,6 @@ use k8s_openapi::api::core::v1::{
 use k8s_openapi::api::storage::v1::StorageClass;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
-use kube::runtime::events::{Event, EventType, Recorder, Reporter};
 use kube::runtime::reflector::{self, ObjectRef, Store};
 use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Client, Resource, ResourceExt};
@@ -29,6 +28,7 @@ use serde_json::json;
 use tracing::{debug, info, instrument, warn};
 
 use crate::Error;
+use crate::events::{EventRecorder, EventType, Report, object_reference};
 use crate::gc::queue::WorkQueue;
 use decide::{
     BIND_COMPLETED_ANNOTATION, BOUND_BY_CONTROLLER_ANNOTATION, ClaimStep, FinalizerChange,
@@ -122,17 +122,8 @@ pub async fn run_volume_controller(
             .boxed(),
     ]);
     let controller = Arc::new(VolumeController {
-        binder_events: Recorder::new(
-            client.clone(),
-            "persistentvolume-controller".to_string().into(),
-        ),
-        provisioner_events: Recorder::new(
-            client.clone(),
-            Reporter {
-                controller: LOCAL_PATH_PROVISIONER.to_string(),
-                instance: None,
-            },
-        ),
+        binder_events: EventRecorder::new(client.clone(), "persistentvolume-controller"),
+        provisioner_events: EventRecorder::new(client.clone(), LOCAL_PATH_PROVISIONER),
         client,
         config,
         claims,
@@ -169,8 +160,9 @@ pub async fn run_volume_controller(
 struct VolumeController {
     client: Client,
     config: VolumesConfig,
-    binder_events: Recorder,
-    provisioner_events: Recorder,
+    binder_events: EventRecorder,
+    /// Events of the provisioner, under its own name as an external provisioner's are.
+    provisioner_events: EventRecorder,
     claims: Store<PersistentVolumeClaim>,
     volumes: Store<PersistentVolume>,
     classes: Store<StorageClass>,
@@ -267,24 +259,15 @@ impl VolumeController {
         Api::all(self.client.clone())
     }
 
-    async fn publish(
+    fn publish(
         &self,
-        recorder: &Recorder,
+        recorder: &EventRecorder,
         object: &impl Resource<DynamicType = ()>,
         type_: EventType,
         reason: &str,
         note: String,
     ) {
-        let event = Event {
-            type_,
-            reason: reason.to_string(),
-            note: Some(note),
-            action: reason.to_string(),
-            secondary: None,
-        };
-        if let Err(error) = recorder.publish(&event, &object.object_ref(&())).await {
-            debug!(%error, reason, "cannot record event");
-        }
+        recorder.publish(&object_reference(object), Report::new(type_, reason, note));
     }
 
     #[instrument(skip_all, fields(namespace, claim = name))]
@@ -347,8 +330,7 @@ impl VolumeController {
                     EventType::Normal,
                     "WaitForFirstConsumer",
                     "waiting for first consumer to be created before binding".into(),
-                )
-                .await;
+                );
                 Ok(())
             }
             ClaimStep::Provision { provisioner, node } => {
@@ -370,8 +352,7 @@ impl VolumeController {
                     } else {
                         (EventType::Normal, "FailedBinding")
                     };
-                self.publish(&self.binder_events, &claim, type_, reason, message)
-                    .await;
+                self.publish(&self.binder_events, &claim, type_, reason, message);
                 Ok(())
             }
             ClaimStep::Lost => {
@@ -384,8 +365,7 @@ impl VolumeController {
                         "ClaimLost",
                         "Bound claim has lost its PersistentVolume. Data on the claim is lost!"
                             .into(),
-                    )
-                    .await;
+                    );
                 }
                 Ok(())
             }
@@ -396,8 +376,7 @@ impl VolumeController {
                     EventType::Warning,
                     "ClaimMisbound",
                     "Two claims are bound to the same volume, this one is bound incorrectly".into(),
-                )
-                .await;
+                );
                 Ok(())
             }
         }
@@ -571,8 +550,7 @@ impl VolumeController {
                 format!(
                     "Waiting for a volume to be created either by the external provisioner '{provisioner}' or manually by the system administrator. If volume creation is delayed, please verify that the provisioner is running and correctly registered."
                 ),
-            )
-            .await;
+            );
             // The annotation's watch event brings the claim back for the next step.
             return Ok(());
         }
@@ -590,8 +568,7 @@ impl VolumeController {
             EventType::Normal,
             "Provisioning",
             format!("External provisioner is provisioning volume for claim \"{namespace}/{name}\""),
-        )
-        .await;
+        );
         let volume = decide::provisioned_volume(&claim, class, node, &self.config.base_dir);
         if self.config.create_dirs {
             let path = volume_path(&volume);
@@ -606,8 +583,7 @@ impl VolumeController {
                     EventType::Warning,
                     "ProvisioningFailed",
                     message.clone(),
-                )
-                .await;
+                );
                 return Err(Error::Decode(message));
             }
         }
@@ -627,8 +603,7 @@ impl VolumeController {
             EventType::Normal,
             "ProvisioningSucceeded",
             format!("Successfully provisioned volume {volume_name}"),
-        )
-        .await;
+        );
         Ok(())
     }
 
@@ -705,8 +680,7 @@ impl VolumeController {
                                     EventType::Warning,
                                     "VolumeFailedDelete",
                                     format!("failed to delete {}: {error}", path.display()),
-                                )
-                                .await;
+                                );
                                 return Err(Error::Decode(error.to_string()));
                             }
                         }
@@ -734,8 +708,7 @@ impl VolumeController {
                     EventType::Warning,
                     "VolumeFailedDelete",
                     message,
-                )
-                .await;
+                );
                 Ok(())
             }
         }
