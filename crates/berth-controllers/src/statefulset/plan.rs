@@ -310,7 +310,7 @@ impl<'a> Planner<'a> {
                 condemned.push((*ordinal, pod));
             }
         }
-        condemned.sort_by(|a, b| b.0.cmp(&a.0));
+        condemned.sort_by_key(|(ordinal, _)| std::cmp::Reverse(*ordinal));
 
         let mut requeue = Vec::new();
         if !self.deleting {
@@ -990,9 +990,7 @@ pub(crate) mod tests {
             vec![PodCondition {
                 type_: "Ready".into(),
                 status: "True".into(),
-                last_transition_time: Some(Time(
-                    now - jiff::SignedDuration::from_secs(seconds),
-                )),
+                last_transition_time: Some(Time(now - jiff::SignedDuration::from_secs(seconds))),
                 ..PodCondition::default()
             }]
         });
@@ -1055,8 +1053,7 @@ pub(crate) mod tests {
             let revision = self.revision();
             for (ordinal, state) in pods {
                 self.pods.push(pod(&self.set, *ordinal, &revision, *state));
-                self.claims
-                    .push(claim(&format!("www-web-{ordinal}")));
+                self.claims.push(claim(&format!("www-web-{ordinal}")));
             }
             self
         }
@@ -1123,7 +1120,12 @@ pub(crate) mod tests {
     pub(crate) fn summary(plan: &Plan) -> Vec<String> {
         plan.actions()
             .map(|action| match action {
-                Action::SetOwners { kind, name, owner_references, .. } => format!(
+                Action::SetOwners {
+                    kind,
+                    name,
+                    owner_references,
+                    ..
+                } => format!(
                     "owners {kind:?} {name} [{}]",
                     owner_references
                         .iter()
@@ -1146,7 +1148,9 @@ pub(crate) mod tests {
                     format!("claims for {pod}: {}", claims.len())
                 }
                 Action::DeletePod { name, .. } => format!("delete {name}"),
-                Action::UpdatePod(pod) => format!("update {}", pod.metadata.name.as_deref().unwrap()),
+                Action::UpdatePod(pod) => {
+                    format!("update {}", pod.metadata.name.as_deref().unwrap())
+                }
                 Action::Event(report) => format!("event {}", report.reason),
             })
             .collect()
@@ -1177,7 +1181,10 @@ pub(crate) mod tests {
 
     #[test]
     fn parallel_creates_every_missing_pod_in_slow_start_batches() {
-        let plan = Fixture::new(4).parallel().with(&[(1, State::Unready)]).plan();
+        let plan = Fixture::new(4)
+            .parallel()
+            .with(&[(1, State::Unready)])
+            .plan();
         let sizes: Vec<usize> = plan.stages.iter().map(Vec::len).collect();
         assert_eq!(sizes, [1, 2]);
         assert_eq!(
@@ -1195,7 +1202,12 @@ pub(crate) mod tests {
 
     #[test]
     fn ordered_scale_down_removes_the_highest_ordinal_and_halts_on_unhealthy_pods() {
-        let ready = [(0, State::Ready), (1, State::Ready), (2, State::Ready), (3, State::Ready)];
+        let ready = [
+            (0, State::Ready),
+            (1, State::Ready),
+            (2, State::Ready),
+            (3, State::Ready),
+        ];
         let plan = Fixture::new(2).with(&ready).plan();
         assert_eq!(summary(&plan), ["delete web-3"]);
 
@@ -1207,7 +1219,11 @@ pub(crate) mod tests {
 
         // A terminating condemned pod blocks further deletions.
         let plan = Fixture::new(1)
-            .with(&[(0, State::Ready), (1, State::Ready), (2, State::Terminating)])
+            .with(&[
+                (0, State::Ready),
+                (1, State::Ready),
+                (2, State::Terminating),
+            ])
             .plan();
         assert!(summary(&plan).is_empty());
 
@@ -1219,7 +1235,10 @@ pub(crate) mod tests {
         let plan = Fixture::new(1)
             .with(&[(0, State::Ready), (1, State::Unready), (2, State::Unready)])
             .plan();
-        assert!(summary(&plan).is_empty(), "web-2 waits behind unhealthy web-1");
+        assert!(
+            summary(&plan).is_empty(),
+            "web-2 waits behind unhealthy web-1"
+        );
         let plan = Fixture::new(1)
             .with(&[(0, State::Ready), (1, State::Unready)])
             .plan();
@@ -1245,15 +1264,24 @@ pub(crate) mod tests {
         let plan = Fixture::new(2)
             .with(&[(0, State::Failed), (1, State::Ready)])
             .plan();
-        assert_eq!(summary(&plan), ["event RecreatingFailedPod", "delete web-0"]);
+        assert_eq!(
+            summary(&plan),
+            ["event RecreatingFailedPod", "delete web-0"]
+        );
         let Action::Event(report) = plan.actions().next().unwrap() else {
             unreachable!()
         };
-        assert_eq!(report.message, "StatefulSet default/web is recreating failed Pod web-0");
+        assert_eq!(
+            report.message,
+            "StatefulSet default/web is recreating failed Pod web-0"
+        );
         assert_eq!(report.event_type, EventType::Warning);
 
         let plan = Fixture::new(1).with(&[(0, State::Succeeded)]).plan();
-        assert_eq!(summary(&plan), ["event RecreatingTerminatedPod", "delete web-0"]);
+        assert_eq!(
+            summary(&plan),
+            ["event RecreatingTerminatedPod", "delete web-0"]
+        );
 
         // Already being deleted: wait for it to go (at most one pod per ordinal).
         let mut fixture = Fixture::new(1).with(&[(0, State::Failed)]);
@@ -1261,7 +1289,10 @@ pub(crate) mod tests {
         assert!(summary(&fixture.plan()).is_empty());
 
         // Parallel: other replicas go on.
-        let plan = Fixture::new(2).parallel().with(&[(0, State::Failed)]).plan();
+        let plan = Fixture::new(2)
+            .parallel()
+            .with(&[(0, State::Failed)])
+            .plan();
         assert_eq!(
             summary(&plan),
             [
@@ -1279,14 +1310,26 @@ pub(crate) mod tests {
         let plan = fixture.plan();
         assert_eq!(summary(&plan), ["create revision", "delete web-2"]);
         let update = revision_of_set(&fixture.set);
-        assert_eq!(plan.status.update_revision.as_deref(), Some(update.as_str()));
+        assert_eq!(
+            plan.status.update_revision.as_deref(),
+            Some(update.as_str())
+        );
         assert_eq!(plan.status.current_revision, Some(fixture.revision()));
-        assert_eq!(plan.status.current_replicas, Some(2), "one deletion counted");
+        assert_eq!(
+            plan.status.current_replicas,
+            Some(2),
+            "one deletion counted"
+        );
         assert_eq!(plan.status.updated_replicas, None);
 
         // A replaced pod that is not ready yet stops the update (OrderedReady).
         let mut fixture = Fixture::new(3).with(&ready[..2]).new_image();
-        fixture.pods.push(pod(&fixture.set, 2, &revision_of_set(&fixture.set), State::Unready));
+        fixture.pods.push(pod(
+            &fixture.set,
+            2,
+            &revision_of_set(&fixture.set),
+            State::Unready,
+        ));
         assert_eq!(summary(&fixture.plan()), ["create revision"]);
     }
 
@@ -1294,12 +1337,24 @@ pub(crate) mod tests {
     fn partition_holds_lower_ordinals_at_the_current_revision() {
         let ready = [(0, State::Ready), (1, State::Ready), (2, State::Ready)];
         let fixture = Fixture::new(3).with(&ready).new_image().rolling(2, None);
-        assert_eq!(summary(&fixture.plan()), ["create revision", "delete web-2"]);
+        assert_eq!(
+            summary(&fixture.plan()),
+            ["create revision", "delete web-2"]
+        );
 
-        let mut fixture = Fixture::new(3).with(&ready[..2]).new_image().rolling(2, None);
+        let mut fixture = Fixture::new(3)
+            .with(&ready[..2])
+            .new_image()
+            .rolling(2, None);
         let update = revision_of_set(&fixture.set);
-        fixture.pods.push(pod(&fixture.set, 2, &update, State::Ready));
-        assert_eq!(summary(&fixture.plan()), ["create revision"], "web-0, web-1 stay");
+        fixture
+            .pods
+            .push(pod(&fixture.set, 2, &update, State::Ready));
+        assert_eq!(
+            summary(&fixture.plan()),
+            ["create revision"],
+            "web-0, web-1 stay"
+        );
 
         // A deleted pod below the partition comes back at the current revision.
         let fixture = Fixture::new(3)
@@ -1313,7 +1368,9 @@ pub(crate) mod tests {
             created.metadata.labels.as_ref().unwrap()[REVISION_LABEL],
             fixture.revision()
         );
-        let image = created.spec.as_ref().unwrap().containers[0].image.as_deref();
+        let image = created.spec.as_ref().unwrap().containers[0]
+            .image
+            .as_deref();
         assert_eq!(image, Some("nginx:1"));
 
         // Partition beyond replicas: nothing updates.
@@ -1360,7 +1417,10 @@ pub(crate) mod tests {
             .with(&[(0, State::Unready)])
             .new_image()
             .rolling(0, Some(IntOrString::Int(1)));
-        assert_eq!(summary(&fixture.plan()), ["create revision", "delete web-0"]);
+        assert_eq!(
+            summary(&fixture.plan()),
+            ["create revision", "delete web-0"]
+        );
         // OrderedReady waits for the stuck pod ("forced rollback" is manual).
         let fixture = Fixture::new(1)
             .with(&[(0, State::Unready)])
@@ -1403,9 +1463,14 @@ pub(crate) mod tests {
                 fixture = fixture.on_delete();
             }
             let update = revision_of_set(&fixture.set);
-            fixture.pods = (0..2).map(|o| pod(&fixture.set, o, &update, State::Ready)).collect();
+            fixture.pods = (0..2)
+                .map(|o| pod(&fixture.set, o, &update, State::Ready))
+                .collect();
             let plan = fixture.plan();
-            assert_eq!(plan.status.current_revision.as_deref(), Some(update.as_str()));
+            assert_eq!(
+                plan.status.current_revision.as_deref(),
+                Some(update.as_str())
+            );
             assert_eq!(plan.status.current_replicas, Some(2));
             assert_eq!(plan.status.updated_replicas, Some(2));
         }
@@ -1416,7 +1481,10 @@ pub(crate) mod tests {
         let mut fixture = Fixture::new(2).with(&[(0, State::ReadyFor(4))]);
         fixture.set.spec.min_ready_seconds = Some(10);
         let plan = fixture.plan();
-        assert!(summary(&plan).is_empty(), "web-1 waits for web-0 to be available");
+        assert!(
+            summary(&plan).is_empty(),
+            "web-1 waits for web-0 to be available"
+        );
         assert_eq!(plan.status.ready_replicas, Some(1));
         assert_eq!(plan.status.available_replicas, Some(0));
         assert_eq!(
@@ -1437,8 +1505,13 @@ pub(crate) mod tests {
         let mut fixture = Fixture::new(2).with(&[(0, State::Ready), (1, State::Ready)]);
         fixture.set.spec.ordinals = Some(StatefulSetOrdinals { start: Some(1) });
         // web-1 is kept, web-2 created first (monotonic), web-0 condemned afterwards.
-        assert_eq!(summary(&fixture.plan()), ["create web-2 claims [www-web-2]"]);
-        fixture.pods.push(pod(&fixture.set, 2, &fixture.revision(), State::Ready));
+        assert_eq!(
+            summary(&fixture.plan()),
+            ["create web-2 claims [www-web-2]"]
+        );
+        fixture
+            .pods
+            .push(pod(&fixture.set, 2, &fixture.revision(), State::Ready));
         assert_eq!(summary(&fixture.plan()), ["delete web-0"]);
     }
 
@@ -1458,7 +1531,10 @@ pub(crate) mod tests {
         let fixture = Fixture::new(1)
             .with(&[(0, State::Ready)])
             .retention("Delete", "Retain");
-        assert_eq!(summary(&fixture.plan()), ["owners Claim www-web-0 [StatefulSet]"]);
+        assert_eq!(
+            summary(&fixture.plan()),
+            ["owners Claim www-web-0 [StatefulSet]"]
+        );
 
         // Scale-down with whenScaled=Delete: the pod ref goes on before the deletion.
         let fixture = Fixture::new(1)
@@ -1469,7 +1545,11 @@ pub(crate) mod tests {
             ["owners Claim www-web-1 [Pod]", "delete web-1"]
         );
         let plan = fixture.plan();
-        assert_eq!(plan.stages.len(), 2, "refs stage completes before the delete");
+        assert_eq!(
+            plan.stages.len(),
+            2,
+            "refs stage completes before the delete"
+        );
     }
 
     #[test]
@@ -1537,7 +1617,12 @@ pub(crate) mod tests {
     #[test]
     fn rollback_reuses_the_older_equal_revision() {
         let fixture = Fixture::new(1).with(&[(0, State::Ready)]).new_image();
-        let mut newer = new_revision(&fixture.set, revision_data(&fixture.set.spec.template), 0, 2);
+        let mut newer = new_revision(
+            &fixture.set,
+            revision_data(&fixture.set.spec.template),
+            0,
+            2,
+        );
         newer.metadata.creation_timestamp = Some(Time(now()));
         // Revert the template to the first revision's.
         let mut fixture = Fixture::new(1).with(&[(0, State::Ready)]);
@@ -1575,7 +1660,10 @@ pub(crate) mod tests {
         let mut fixture = Fixture::new(1).with(&[(0, State::Ready)]);
         fixture.revisions[0].metadata.owner_references = None;
         let plan = fixture.plan();
-        assert_eq!(summary(&plan)[0], format!("owners Revision {} [StatefulSet]", fixture.revision()));
+        assert_eq!(
+            summary(&plan)[0],
+            format!("owners Revision {} [StatefulSet]", fixture.revision())
+        );
         fixture.revisions[0].metadata.owner_references = Some(vec![OwnerReference {
             uid: "someone-else".into(),
             ..set_controller_ref(&fixture.set)
@@ -1596,9 +1684,17 @@ pub(crate) mod tests {
         let status = &plan.status;
         assert_eq!(status.observed_generation, Some(1));
         assert_eq!(status.replicas, 3);
-        assert_eq!(status.ready_replicas, Some(2), "terminating yet ready counts");
+        assert_eq!(
+            status.ready_replicas,
+            Some(2),
+            "terminating yet ready counts"
+        );
         assert_eq!(status.available_replicas, Some(2));
-        assert_eq!(status.current_replicas, Some(2), "terminating pods are not current");
+        assert_eq!(
+            status.current_replicas,
+            Some(2),
+            "terminating pods are not current"
+        );
         assert_eq!(status.collision_count, Some(0));
         assert!(status.conditions.is_none());
         assert!(plan.write_status);
