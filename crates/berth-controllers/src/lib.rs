@@ -9,6 +9,7 @@ pub mod error;
 pub mod events;
 pub mod gc;
 pub mod namespace;
+pub mod nodelifecycle;
 pub mod volumes;
 pub mod statefulset;
 
@@ -16,6 +17,7 @@ pub use endpoints::run_endpoints_controller;
 pub use error::Error;
 pub use gc::run_garbage_collector;
 pub use namespace::run_namespace_controller;
+pub use nodelifecycle::{NodeLifecycleConfig, run_node_lifecycle_controller};
 pub use volumes::{VolumesConfig, ensure_default_storage_class, run_volume_controller};
 
 use berth_api::registry::{RESOURCES, ResourceType};
@@ -27,7 +29,8 @@ pub async fn run(client: kube::Client, stop: watch::Receiver<bool>) {
     tokio::join!(
         run_garbage_collector(client.clone(), stopped(stop.clone())),
         run_namespace_controller(client.clone(), stopped(stop.clone())),
-        run_endpoints_controller(client, stopped(stop)),
+        run_endpoints_controller(client.clone(), stopped(stop.clone())),
+        run_node_lifecycle_controller(client, NodeLifecycleConfig::default(), stopped(stop)),
     );
 }
 
