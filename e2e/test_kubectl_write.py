@@ -7,8 +7,9 @@ import os
 import re
 import stat
 import threading
+import time
 
-from util import as_json, configmap, dump, statefulset, wait_until
+from util import LineReader, as_json, configmap, dump, statefulset, wait_until
 
 
 def get_json(server, namespace, *what, check=True):
@@ -113,7 +114,7 @@ def test_managed_fields_shown_on_request(server, namespace):
     assert entry["operation"] == "Update"
     assert entry["apiVersion"] == "v1"
     assert entry["fieldsType"] == "FieldsV1"
-    assert entry["fieldsV1"]["f:data"] == {"f:a": {}}
+    assert entry["fieldsV1"]["f:data"] == {".": {}, "f:a": {}}
     assert entry["time"].endswith("Z")
 
 
@@ -288,15 +289,17 @@ def test_delete_waits_for_finalizers(server, namespace):
     assert held["metadata"]["deletionTimestamp"]
     assert held["metadata"]["deletionGracePeriodSeconds"] == 0
 
-    results = {}
-    waiter = threading.Thread(target=lambda: results.update(
-        done=server.kubectl("delete", "cm", "held", "-n", namespace, "--timeout=30s", check=False)
-    ))
-    waiter.start()
-    server.kubectl("patch", "cm", "held", "-n", namespace, "--type=merge",
-                   "-p", '{"metadata":{"finalizers":null}}')
-    waiter.join(timeout=40)
-    assert results["done"].returncode == 0, results["done"].stderr
+    # kubectl prints "deleted" once the DELETE is accepted, then waits for the object to go.
+    deleting = server.kubectl_popen("delete", "cm", "held", "-n", namespace, "--timeout=30s")
+    try:
+        LineReader(deleting.stdout).wait_for(lambda line: line == 'configmap "held" deleted')
+        assert deleting.poll() is None, "kubectl delete returned while a finalizer held the object"
+        server.kubectl("patch", "cm", "held", "-n", namespace, "--type=merge",
+                       "-p", '{"metadata":{"finalizers":null}}')
+        assert deleting.wait(timeout=30) == 0, deleting.stderr.read()
+    finally:
+        if deleting.poll() is None:
+            deleting.kill()
     assert not exists(server, namespace, "cm", "held")
 
 
@@ -357,9 +360,11 @@ def test_wait_for_condition_jsonpath_and_delete(server, namespace):
 
     deleter = threading.Thread(target=run_wait, args=("gone", "--for=delete", "cm/job"))
     deleter.start()
+    time.sleep(1)  # let `kubectl wait` find the object before it goes
     server.kubectl("delete", "cm", "job", "-n", namespace)
     deleter.join(timeout=40)
     assert results["gone"].returncode == 0, results["gone"].stderr
+    assert results["gone"].stdout.strip() == "configmap/job condition met"
 
     not_met = server.kubectl("wait", "-n", namespace, "--timeout=1s",
                              "--for=condition=Initialized", "pod/waiter", check=False)
