@@ -32,7 +32,10 @@ pub struct KeyValue {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
     /// A create or an update. `prev` is the version before, if the key existed.
-    Put { kv: Arc<KeyValue>, prev: Option<Arc<KeyValue>> },
+    Put {
+        kv: Arc<KeyValue>,
+        prev: Option<Arc<KeyValue>>,
+    },
     /// A deletion at `revision`; `prev` is the last version before the delete.
     Delete { prev: Arc<KeyValue>, revision: i64 },
 }
@@ -78,7 +81,10 @@ pub enum TxnResult {
     /// All compares held; the operations were applied and are durable at `revision`.
     /// `kvs` holds, for each operation in order, the new version (Put) or the deleted one
     /// (Delete, `None` when the key did not exist).
-    Committed { revision: i64, kvs: Vec<Option<Arc<KeyValue>>> },
+    Committed {
+        revision: i64,
+        kvs: Vec<Option<Arc<KeyValue>>>,
+    },
     /// A compare failed: nothing was written. `current` holds, for each compare in order,
     /// the key's newest version (or `None`).
     Failed { current: Vec<Option<Arc<KeyValue>>> },
