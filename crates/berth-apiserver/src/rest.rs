@@ -483,7 +483,7 @@ async fn create(
     if !errors.is_empty() {
         return Err(ApiError::invalid(rt, &name, errors));
     }
-    strategy::record_managed_fields(rt, None, &mut obj, q.get("fieldManager"), headers, "Update");
+    strategy::record_managed_fields(rt, None, &mut obj, q.get("fieldManager"), headers, "Update", None);
     let obj = with_type_meta(rt, &obj);
     if dry_run {
         return Ok(respond_value(rt, &obj, rendering, StatusCode::CREATED, &warnings));
@@ -626,7 +626,11 @@ pub async fn update_object(
         if !errors.is_empty() {
             return Err(ApiError::invalid(rt, name, errors));
         }
-        strategy::record_managed_fields(rt, Some(&old), &mut new, q.get("fieldManager"), headers, operation);
+        let subresource = match target {
+            Target::Status => Some("status"),
+            _ => None,
+        };
+        strategy::record_managed_fields(rt, Some(&old), &mut new, q.get("fieldManager"), headers, operation, subresource);
         let new = with_type_meta(rt, &new);
         // A deleting object whose last finalizer is gone is removed.
         let remove = meta::is_deleting(&new) && strategy::finalizers_done(rt, &new);
@@ -639,7 +643,9 @@ pub async fn update_object(
             return Ok((Updated { object: old, created: false }, warnings));
         }
         if dry_run {
-            return Ok((Updated { object: new, created: false }, warnings));
+            let mut object = new;
+            meta::set_meta(&mut object, "resourceVersion", Value::from(kv.mod_revision.to_string()));
+            return Ok((Updated { object, created: false }, warnings));
         }
         let op = if remove { Op::Delete { key: key.clone() } } else { Op::Put { key: key.clone(), value: canonical_bytes(rt, &new) } };
         match state.store.txn(vec![Compare::ModRevision(key.clone(), kv.mod_revision)], vec![op]).await? {
@@ -741,9 +747,9 @@ async fn patch(
     let (updated, warnings) = update_object(state, rt, rp.namespace.as_deref(), name, target, q, headers, operation, |current| {
         let precondition_rv = patch_doc.get("metadata").and_then(|m| m.get("resourceVersion")).and_then(Value::as_str).map(str::to_string);
         let object = match current {
-            Some(cur) => strategy::apply_patch(rt, cur, &patch_doc, patch_kind, manager.as_deref().unwrap_or(""), force)?,
+            Some(cur) => strategy::apply_patch(rt, cur, &patch_doc, patch_kind, manager.as_deref().unwrap_or(""), sub, force)?,
             None if patch_kind == crate::strategy::PatchKind::Apply => {
-                strategy::apply_patch(rt, &Value::Null, &patch_doc, patch_kind, manager.as_deref().unwrap_or(""), force)?
+                strategy::apply_patch(rt, &Value::Null, &patch_doc, patch_kind, manager.as_deref().unwrap_or(""), sub, force)?
             }
             None => return Err(ApiError::NotFound { rt, name: name.to_string() }),
         };
