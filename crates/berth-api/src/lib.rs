@@ -4,6 +4,7 @@
 //! defaulting and validation with upstream's messages, strategic merge patch, label and
 //! field selectors, and the server-side table printers used by `kubectl get`.
 
+pub mod apply;
 pub mod defaults;
 pub mod field_error;
 pub mod meta;

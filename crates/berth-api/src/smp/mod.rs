@@ -680,13 +680,15 @@ mod tests {
     }
 
     /// (case, kind as group/plural, original, patch, expected result)
-    fn merge_cases() -> Vec<(
+    type MergeCase = (
         &'static str,
         (&'static str, &'static str),
         Value,
         Value,
         Value,
-    )> {
+    );
+
+    fn merge_cases() -> Vec<MergeCase> {
         let sts = ("apps", "statefulsets");
         let pods = ("", "pods");
         vec![

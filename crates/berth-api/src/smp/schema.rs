@@ -138,6 +138,12 @@ impl PatchSchema {
         }
     }
 
+    /// Whether `key` is a named property of the struct shape `id` (not a map entry or an
+    /// unknown field).
+    pub(crate) fn is_named_field(&self, id: NodeId, key: &str) -> bool {
+        matches!(self.shape(id), Shape::Struct { fields, .. } if fields.contains_key(key))
+    }
+
     /// The item shape of the list shape `id`.
     pub(crate) fn items(&self, id: NodeId) -> NodeId {
         match self.shape(id) {
