@@ -11,8 +11,8 @@ pub const AGGREGATED_CONTENT_TYPE: &str =
     "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";
 
 /// The Kubernetes release whose API berth serves (k8s-openapi's `v1_37` feature).
-pub(crate) const KUBERNETES_MAJOR: &str = "1";
-pub(crate) const KUBERNETES_MINOR: &str = "37";
+const KUBERNETES_MAJOR: &str = "1";
+const KUBERNETES_MINOR: &str = "37";
 
 /// `v1.37.0+berth.0.1.0`: semver build metadata keeps kubectl's version skew check happy.
 pub(crate) fn git_version() -> String {
@@ -123,7 +123,6 @@ fn go_arch(rust_arch: &str) -> &str {
         "x86_64" => "amd64",
         "aarch64" => "arm64",
         "x86" => "386",
-        "powerpc64" => "ppc64le",
         other => other,
     }
 }
