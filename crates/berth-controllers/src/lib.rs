@@ -10,8 +10,8 @@ pub mod events;
 pub mod gc;
 pub mod namespace;
 pub mod nodelifecycle;
-pub mod volumes;
 pub mod statefulset;
+pub mod volumes;
 
 pub use endpoints::run_endpoints_controller;
 pub use error::Error;
@@ -30,6 +30,7 @@ pub async fn run(client: kube::Client, stop: watch::Receiver<bool>) {
         run_garbage_collector(client.clone(), stopped(stop.clone())),
         run_namespace_controller(client.clone(), stopped(stop.clone())),
         run_endpoints_controller(client.clone(), stopped(stop.clone())),
+        statefulset::run(client.clone(), stopped(stop.clone())),
         run_node_lifecycle_controller(client, NodeLifecycleConfig::default(), stopped(stop)),
     );
 }

@@ -103,7 +103,10 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
 
     let client = in_process_client(router.clone(), &controller_token);
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let controllers = tokio::spawn(berth_controllers::run(client, stop_rx.clone()));
+    let controllers = tokio::spawn(berth_controllers::run(client.clone(), stop_rx.clone()));
+    let volumes = berth_controllers::VolumesConfig { base_dir: dir.clone(), create_dirs: args.node_mode == NodeMode::Containerd };
+    let volume_controller =
+        tokio::spawn(berth_controllers::run_volume_controller(client.clone(), volumes, berth_controllers::stopped(stop_rx.clone())));
 
     let serve = tokio::spawn(berth_apiserver::serve_tls(listener, tls, router, wait_stop(stop_rx.clone())));
     state.set_ready();
@@ -112,7 +115,7 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
     shutdown_signal().await;
     tracing::info!("shutting down");
     let _ = stop_tx.send(true);
-    let _ = tokio::time::timeout(Duration::from_secs(5), controllers).await;
+    let _ = tokio::time::timeout(Duration::from_secs(5), async { tokio::join!(controllers, volume_controller) }).await;
     let _ = tokio::time::timeout(Duration::from_secs(2), serve).await;
     drop(state);
     sqlite.close().await;

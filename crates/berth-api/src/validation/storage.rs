@@ -158,6 +158,10 @@ pub fn validate_persistent_volume_claim_update(
     if s(&old_spec.volume_name).is_empty() {
         old_clone.volume_name = new_clone.volume_name.clone();
     }
+    // Retroactive default StorageClass assignment: an unset class may be set once.
+    if old_spec.storage_class_name.is_none() {
+        old_clone.storage_class_name = new_clone.storage_class_name.clone();
+    }
     let bound = new.status.as_ref().and_then(|st| st.phase.as_deref()) == Some("Bound");
     if bound {
         if let (Some(nr), Some(or)) = (
@@ -590,6 +594,17 @@ mod tests {
         let new = pvc(|v| v["spec"]["resources"]["requests"]["storage"] = json!("2Gi"));
         assert_eq!(
             messages(&validate_persistent_volume_claim_update(&new, &old)),
+            vec![format!("spec: Forbidden: {PVC_SPEC_IMMUTABLE}")]
+        );
+        // an unset class may be set once (retroactive default), but not changed after
+        let unset = pvc(|v| {
+            v["spec"].as_object_mut().unwrap().remove("storageClassName");
+        });
+        let set = pvc(|v| v["spec"]["storageClassName"] = json!("local-path"));
+        assert!(validate_persistent_volume_claim_update(&set, &unset).is_empty());
+        let changed = pvc(|v| v["spec"]["storageClassName"] = json!("other"));
+        assert_eq!(
+            messages(&validate_persistent_volume_claim_update(&changed, &set)),
             vec![format!("spec: Forbidden: {PVC_SPEC_IMMUTABLE}")]
         );
     }
