@@ -29,6 +29,9 @@ pub enum ApiError {
     Invalid { kind: String, group: String, kind_only: String, name: String, errors: Vec<FieldError> },
     #[error("{0}")]
     BadRequest(String),
+    /// A 422 whose message is already complete (patches that cannot apply).
+    #[error("{0}")]
+    Unprocessable(String),
     #[error("Unauthorized")]
     Unauthorized,
     #[error("{0}")]
@@ -88,7 +91,7 @@ impl ApiError {
             ApiError::AlreadyExists { .. } | ApiError::Conflict { .. } | ApiError::ConflictRaw { .. } => {
                 StatusCode::CONFLICT
             }
-            ApiError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Invalid { .. } | ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
@@ -107,7 +110,7 @@ impl ApiError {
             ApiError::NotFound { .. } | ApiError::NotFoundRaw { .. } | ApiError::NoRoute => "NotFound",
             ApiError::AlreadyExists { .. } => "AlreadyExists",
             ApiError::Conflict { .. } | ApiError::ConflictRaw { .. } => "Conflict",
-            ApiError::Invalid { .. } => "Invalid",
+            ApiError::Invalid { .. } | ApiError::Unprocessable(_) => "Invalid",
             ApiError::BadRequest(_) => "BadRequest",
             ApiError::Unauthorized => "Unauthorized",
             ApiError::Forbidden(_) => "Forbidden",

@@ -268,6 +268,7 @@ pub fn record_managed_fields(
     field_manager: Option<&str>,
     headers: &HeaderMap,
     operation: &str,
+    subresource: Option<&str>,
 ) {
     if operation == "Apply" {
         // The apply merge already recorded the applier's fields.
@@ -278,7 +279,8 @@ pub fn record_managed_fields(
         None => default_manager(headers),
     };
     let now = meta::format_time(jiff::Timestamp::now());
-    berth_api::apply::record_update(old, new, &manager, &rt.api_version(), &now);
+    let info = berth_api::apply::ManagerInfo { manager: &manager, subresource, now: &now };
+    berth_api::apply::record_update(old, new, &info, berth_api::smp::patch_schema(rt));
 }
 
 /// Upstream names an unnamed manager after the client's user agent (`kubectl`, `OpenAPI-Generator`).
@@ -313,7 +315,15 @@ impl PatchKind {
 }
 
 /// Applies a patch document to the current object.
-pub fn apply_patch(rt: &ResourceType, current: &Value, patch: &Value, kind: PatchKind, manager: &str, force: bool) -> ApiResult<Value> {
+pub fn apply_patch(
+    rt: &ResourceType,
+    current: &Value,
+    patch: &Value,
+    kind: PatchKind,
+    manager: &str,
+    subresource: Option<&str>,
+    force: bool,
+) -> ApiResult<Value> {
     match kind {
         PatchKind::Merge => {
             if !patch.is_object() {
@@ -327,28 +337,23 @@ pub fn apply_patch(rt: &ResourceType, current: &Value, patch: &Value, kind: Patc
             let ops: json_patch::Patch = serde_json::from_value(patch.clone())
                 .map_err(|e| ApiError::BadRequest(format!("the server rejected our request due to an error in our request: {e}")))?;
             let mut out = current.clone();
-            json_patch::patch(&mut out, &ops).map_err(|e| ApiError::Invalid {
-                kind: String::new(),
-                group: String::new(),
-                kind_only: String::new(),
-                name: String::new(),
-                errors: vec![FieldError { kind: FieldErrorType::Invalid, field: String::new(), value: None, detail: e.to_string() }],
-            })
-            .map_err(|e| match e {
-                ApiError::Invalid { errors, .. } => ApiError::BadRequest(errors[0].detail.clone()),
-                other => other,
-            })?;
+            json_patch::patch(&mut out, &ops).map_err(|e| ApiError::Unprocessable(e.to_string()))?;
             Ok(out)
         }
         PatchKind::Strategic => {
             let schema = berth_api::smp::patch_schema(rt);
-            berth_api::smp::strategic_merge(current, patch, schema).map_err(|e| ApiError::BadRequest(e.to_string()))
+            berth_api::smp::strategic_merge(current, patch, schema).map_err(|e| match e.code() {
+                422 => ApiError::Unprocessable(e.to_string()),
+                500 => ApiError::Internal(e.to_string()),
+                _ => ApiError::BadRequest(e.to_string()),
+            })
         }
         PatchKind::Apply => {
             let schema = berth_api::smp::patch_schema(rt);
             let live = (!current.is_null()).then_some(current);
             let now = meta::format_time(jiff::Timestamp::now());
-            berth_api::apply::apply(live, patch, manager, force, schema, &now)
+            let info = berth_api::apply::ManagerInfo { manager, subresource, now: &now };
+            berth_api::apply::apply(live, patch, &info, force, schema)
                 .map(|o| o.object)
                 .map_err(|e| apply_error(rt, current, e))
         }
@@ -358,16 +363,17 @@ pub fn apply_patch(rt: &ResourceType, current: &Value, patch: &Value, kind: Patc
 fn apply_error(rt: &ResourceType, current: &Value, e: berth_api::apply::ApplyError) -> ApiError {
     let rt_static = registry::find(rt.group, rt.version, rt.plural).expect("registered");
     match e {
-        berth_api::apply::ApplyError::Conflicts { message, fields } => ApiError::ConflictRaw {
+        berth_api::apply::ApplyError::Conflicts { message, conflicts } => ApiError::ConflictRaw {
             message,
-            causes: fields
+            causes: conflicts
                 .iter()
-                .map(|f| json!({"reason": "FieldManagerConflict", "message": format!("conflict with {f}"), "field": f}))
+                .map(|c| json!({"reason": "FieldManagerConflict", "message": c.message(), "field": c.field}))
                 .collect(),
             rt: rt_static,
             name: meta::name(current).unwrap_or_default().to_string(),
         },
-        other => ApiError::BadRequest(other.to_string()),
+        berth_api::apply::ApplyError::Internal(m) => ApiError::Internal(m),
+        berth_api::apply::ApplyError::BadRequest(m) => ApiError::BadRequest(m),
     }
 }
 
@@ -499,7 +505,7 @@ pub async fn patch_scale(state: &AppState, rp: &ResourcePath, name: &str, kind: 
             json_patch::merge(&mut out, &patch);
             out
         }
-        other => apply_patch(scale_rt, &current, &patch, other, "", false)?,
+        other => apply_patch(scale_rt, &current, &patch, other, "", Some("scale"), false)?,
     };
     update_scale(state, rp, name, patched, q).await
 }
