@@ -27,7 +27,7 @@ import yaml
 from kubernetes import client as k8s_client
 from kubernetes import config as k8s_config
 
-from util import unique_name
+from util import create_ns, unique_name
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 READY_TIMEOUT_S = 30
@@ -38,6 +38,7 @@ STOP_TIMEOUT_S = 10
 DEFAULT_SERVER_ENV = {
     "BERTH_BOOKMARK_INTERVAL_MS": "1000",
     "BERTH_LOG": "info",
+    "NO_COLOR": "1",
 }
 
 
@@ -334,7 +335,7 @@ def fresh_servers(request, berth_bin):
 def namespace(server) -> str:
     """A namespace of its own for each test."""
     name = unique_name("t")
-    server.kubectl("create", "namespace", name)
+    create_ns(server, name)
     yield name
     server.kubectl("delete", "namespace", name, "--wait=false", "--ignore-not-found", check=False)
 

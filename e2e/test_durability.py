@@ -6,7 +6,7 @@ import time
 
 import requests
 
-from util import configmap
+from util import configmap, create_cm, create_ns
 
 WRITERS = 8
 
@@ -85,8 +85,8 @@ def test_acknowledged_creates_survive_kill_9(fresh_servers):
 
 def test_restart_keeps_objects_and_kubeconfig(fresh_servers):
     server = fresh_servers.start(extra_args=["--node-mode", "none"])
-    server.kubectl("create", "namespace", "keep")
-    server.kubectl("create", "configmap", "kept", "-n", "keep", "--from-literal=a=1")
+    create_ns(server, "keep")
+    create_cm(server, "keep", "kept", a="1")
     before = json.loads(server.kubectl("get", "cm", "kept", "-n", "keep", "-o", "json").stdout)
     token, ca = server.token, server.ca_path.read_bytes()
 

@@ -10,6 +10,7 @@ from util import (
     LineReader,
     as_json,
     configmap,
+    create_cm,
     dump,
     headless_service,
     row_by_name,
@@ -164,14 +165,14 @@ def test_get_cells_show_what_a_user_expects(server, namespace):
 
 
 def test_get_all_namespaces_adds_namespace_column(server, namespace):
-    server.kubectl("create", "configmap", "in-a", "-n", namespace, "--from-literal=k=v")
+    create_cm(server, namespace, "in-a", k="v")
     headers, rows = table(server.kubectl("get", "configmaps", "-A").stdout)
     assert headers == ["NAMESPACE", "NAME", "DATA", "AGE"]
     assert [namespace, "in-a", "1"] == row_by_name(rows, "in-a", column=1)[:3]
 
 
 def test_output_formats(server, namespace):
-    server.kubectl("create", "configmap", "fmt", "-n", namespace, "--from-literal=k=v")
+    create_cm(server, namespace, "fmt", k="v")
     obj = as_json(server.kubectl("get", "cm", "fmt", "-n", namespace, "-o", "json"))
     assert obj["kind"] == "ConfigMap" and obj["apiVersion"] == "v1"
     assert obj["metadata"]["namespace"] == namespace
@@ -203,7 +204,7 @@ def test_output_formats(server, namespace):
 
 def test_label_and_field_selectors(server, namespace):
     for name, tier in [("a", "db"), ("b", "web"), ("c", "db")]:
-        server.kubectl("create", "configmap", name, "-n", namespace, "--from-literal=k=v")
+        create_cm(server, namespace, name, k="v")
         server.kubectl("label", "cm", name, "-n", namespace, f"tier={tier}")
 
     def names(*args):
@@ -227,15 +228,30 @@ def test_label_and_field_selectors(server, namespace):
 
 
 def test_field_selector_on_unsupported_field_is_rejected(server, namespace):
+    # Kinds without field selectors of their own answer with the generic metadata-only text;
+    # pods have a list of their own and a different message.
     result = server.kubectl(
         "get", "cm", "-n", namespace, "--field-selector", "data.k=v", check=False
     )
-    assert result.returncode != 0
-    assert 'field label not supported: data.k' in result.stderr
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        'Error from server (BadRequest): Unable to find "/v1, Resource=configmaps" that match '
+        'label selector "", field selector "data.k=v": "data.k" is not a known field selector: '
+        'only "metadata.name", "metadata.namespace"'
+    )
+    result = server.kubectl(
+        "get", "pods", "-n", namespace, "--field-selector", "spec.foo=x", check=False
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip().endswith("field label not supported: spec.foo"), result.stderr
+    selected = server.kubectl(
+        "get", "pods", "-n", namespace, "--field-selector", "status.phase=Running", "-o", "name"
+    )
+    assert selected.stdout == ""
 
 
 def test_watch_prints_new_and_changed_rows(server, namespace):
-    server.kubectl("create", "configmap", "before", "-n", namespace, "--from-literal=k=v")
+    create_cm(server, namespace, "before", k="v")
     watch = server.kubectl_popen("get", "configmaps", "-n", namespace, "-w")
     try:
         reader = LineReader(watch.stdout)
@@ -243,7 +259,7 @@ def test_watch_prints_new_and_changed_rows(server, namespace):
         assert re.split(r"\s{2,}", header.strip()) == ["NAME", "DATA", "AGE"]
         reader.wait_for(lambda line: line.split()[0] == "before")
 
-        server.kubectl("create", "configmap", "after", "-n", namespace, "--from-literal=k=v")
+        create_cm(server, namespace, "after", k="v")
         row = reader.wait_for(lambda line: line.split()[0] == "after")
         assert row.split()[1] == "1"
 
@@ -257,7 +273,7 @@ def test_watch_prints_new_and_changed_rows(server, namespace):
 
 
 def test_describe_configmap_and_statefulset(server, namespace):
-    server.kubectl("create", "configmap", "desc", "-n", namespace, "--from-literal=greeting=hello")
+    create_cm(server, namespace, "desc", greeting="hello")
     server.kubectl("label", "cm", "desc", "-n", namespace, "app=demo")
     out = server.kubectl("describe", "configmap", "desc", "-n", namespace).stdout
     assert re.search(r"^Name:\s+desc$", out, re.M), out
@@ -269,7 +285,8 @@ def test_describe_configmap_and_statefulset(server, namespace):
     out = server.kubectl("describe", "statefulset", "web", "-n", namespace).stdout
     assert re.search(r"^Name:\s+web$", out, re.M), out
     assert re.search(r"^Selector:\s+app=web$", out, re.M), out
-    assert re.search(r"^Replicas:\s+2 desired \| 0 total$", out, re.M), out
+    assert re.search(r"^Replicas:\s+2 desired \| \d+ total$", out, re.M), out
+    assert re.search(r"^Pod Management Policy:\s+OrderedReady$", out, re.M), out
     assert re.search(r"^Update Strategy:\s+RollingUpdate$", out, re.M), out
     assert re.search(r"^\s+Image:\s+nginx:1.27$", out, re.M), out
 
@@ -325,7 +342,7 @@ def test_watch_survives_until_interrupted_and_lists_across_namespaces(server, na
     watch = server.kubectl_popen("get", "configmaps", "-A", "-w", "-l", "watched=yes")
     try:
         reader = LineReader(watch.stdout)
-        server.kubectl("create", "configmap", "w1", "-n", namespace, "--from-literal=k=v")
+        create_cm(server, namespace, "w1", k="v")
         server.kubectl("label", "cm", "w1", "-n", namespace, "watched=yes")
         row = reader.wait_for(lambda line: "w1" in line.split())
         assert row.split()[0] == namespace

@@ -9,7 +9,16 @@ import stat
 import threading
 import time
 
-from util import LineReader, as_json, configmap, dump, statefulset, wait_until
+from util import (
+    unique_name,
+    LineReader,
+    as_json,
+    configmap,
+    create_cm,
+    dump,
+    statefulset,
+    wait_until,
+)
 
 
 def get_json(server, namespace, *what, check=True):
@@ -22,9 +31,30 @@ def exists(server, namespace, *what) -> bool:
     return bool(out.strip())
 
 
-def test_create_from_file_and_generator(server, namespace):
+def test_create_from_file(server, namespace):
     out = server.kubectl("create", "-n", namespace, "-f", "-", input=dump(configmap("from-file")))
     assert out.stdout.strip() == "configmap/from-file created"
+    again = server.kubectl("create", "-n", namespace, "-f", "-", input=dump(configmap("from-file")),
+                           check=False)
+    assert again.returncode == 1
+    assert again.stderr.strip() == (
+        'Error from server (AlreadyExists): error when creating "STDIN": '
+        'configmaps "from-file" already exists'
+    )
+
+
+def test_create_generators(server, namespace):
+    # kubectl's generator commands send protobuf bodies (Content-Type
+    # application/vnd.kubernetes.protobuf), unlike `create -f` and apply.
+    ns = unique_name("gen")
+    assert server.kubectl("create", "namespace", ns).stdout.strip() == f"namespace/{ns} created"
+    server.kubectl("delete", "namespace", ns, "--wait=false")
+    out = server.kubectl("create", "secret", "generic", "sec", "-n", namespace,
+                         "--from-literal=password=hunter2")
+    assert out.stdout.strip() == "secret/sec created"
+    secret = get_json(server, namespace, "secret", "sec")
+    assert secret["type"] == "Opaque"
+    assert secret["data"] == {"password": "aHVudGVyMg=="}
     out = server.kubectl("create", "configmap", "gen", "-n", namespace, "--from-literal=a=b")
     assert out.stdout.strip() == "configmap/gen created"
     assert get_json(server, namespace, "cm", "gen")["data"] == {"a": "b"}
@@ -103,7 +133,7 @@ def test_server_side_apply_conflict_and_force(server, namespace):
 
 
 def test_managed_fields_shown_on_request(server, namespace):
-    server.kubectl("create", "configmap", "mf", "-n", namespace, "--from-literal=a=b")
+    create_cm(server, namespace, "mf", a="b")
     hidden = get_json(server, namespace, "cm", "mf")
     assert "managedFields" not in hidden["metadata"]
     shown = get_json(server, namespace, "cm", "mf", "--show-managed-fields")
@@ -119,7 +149,7 @@ def test_managed_fields_shown_on_request(server, namespace):
 
 
 def test_replace_and_stale_replace(server, namespace):
-    server.kubectl("create", "configmap", "rep", "-n", namespace, "--from-literal=a=1")
+    create_cm(server, namespace, "rep", a="1")
     obj = get_json(server, namespace, "cm", "rep")
     stale = json.loads(json.dumps(obj))
     obj["data"] = {"a": "2"}
@@ -140,7 +170,7 @@ def test_replace_and_stale_replace(server, namespace):
 
 
 def test_edit_with_editor_script(server, namespace, tmp_path):
-    server.kubectl("create", "configmap", "ed", "-n", namespace, "--from-literal=color=blue")
+    create_cm(server, namespace, "ed", color="blue")
     editor = tmp_path / "editor.sh"
     editor.write_text("#!/bin/sh\nsed -i 's/color: blue/color: green/' \"$1\"\n")
     editor.chmod(editor.stat().st_mode | stat.S_IXUSR)
@@ -151,7 +181,7 @@ def test_edit_with_editor_script(server, namespace, tmp_path):
 
 
 def test_patch_types(server, namespace):
-    server.kubectl("create", "configmap", "pt", "-n", namespace, "--from-literal=a=1")
+    create_cm(server, namespace, "pt", a="1")
     out = server.kubectl("patch", "cm", "pt", "-n", namespace, "--type=merge",
                          "-p", '{"data":{"b":"2"}}')
     assert out.stdout.strip() == "configmap/pt patched"
@@ -193,7 +223,7 @@ def test_strategic_merge_patch_merges_containers_by_name(server, namespace):
 
 
 def test_label_and_annotate(server, namespace):
-    server.kubectl("create", "configmap", "lbl", "-n", namespace, "--from-literal=a=1")
+    create_cm(server, namespace, "lbl", a="1")
     assert server.kubectl("label", "cm", "lbl", "-n", namespace, "tier=db").stdout.strip() == (
         "configmap/lbl labeled"
     )
@@ -229,7 +259,7 @@ def owned_configmap(name, owner, block=False, finalizers=None):
 
 
 def make_owner(server, namespace, name="parent"):
-    server.kubectl("create", "configmap", name, "-n", namespace, "--from-literal=a=1")
+    create_cm(server, namespace, name, a="1")
     return get_json(server, namespace, "cm", name)
 
 
@@ -237,7 +267,8 @@ def test_delete_cascade_background(server, namespace):
     owner = make_owner(server, namespace)
     server.kubectl("create", "-n", namespace, "-f", "-", input=dump(owned_configmap("child", owner)))
     out = server.kubectl("delete", "cm", "parent", "-n", namespace, "--cascade=background")
-    assert out.stdout.strip() == 'configmap "parent" deleted'
+    # kubectl 1.37 names the namespace when it reports a deletion.
+    assert out.stdout.strip() == f'configmap "parent" deleted from {namespace} namespace'
     assert not exists(server, namespace, "cm", "parent")
     wait_until(lambda: not exists(server, namespace, "cm", "child"), what="GC deletes the child")
 
@@ -292,7 +323,9 @@ def test_delete_waits_for_finalizers(server, namespace):
     # kubectl prints "deleted" once the DELETE is accepted, then waits for the object to go.
     deleting = server.kubectl_popen("delete", "cm", "held", "-n", namespace, "--timeout=30s")
     try:
-        LineReader(deleting.stdout).wait_for(lambda line: line == 'configmap "held" deleted')
+        LineReader(deleting.stdout).wait_for(
+            lambda line: line == f'configmap "held" deleted from {namespace} namespace'
+        )
         assert deleting.poll() is None, "kubectl delete returned while a finalizer held the object"
         server.kubectl("patch", "cm", "held", "-n", namespace, "--type=merge",
                        "-p", '{"metadata":{"finalizers":null}}')
@@ -317,7 +350,7 @@ def test_pod_graceful_deletion(server, namespace):
 
     forced = server.kubectl("delete", "pod", "slow", "-n", namespace, "--grace-period=0",
                             "--force")
-    assert 'pod "slow" force deleted' in forced.stdout
+    assert forced.stdout.strip() == f'pod "slow" force deleted from {namespace} namespace'
     assert not exists(server, namespace, "pod", "slow")
 
     unscheduled = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "unbound"},
@@ -342,7 +375,7 @@ def test_wait_for_condition_jsonpath_and_delete(server, namespace):
         threading.Thread(target=run_wait,
                          args=("path", "--for=jsonpath={.data.state}=done", "cm/job")),
     ]
-    server.kubectl("create", "configmap", "job", "-n", namespace, "--from-literal=state=running")
+    create_cm(server, namespace, "job", state="running")
     for thread in threads:
         thread.start()
     server.kubectl(
@@ -373,23 +406,25 @@ def test_wait_for_condition_jsonpath_and_delete(server, namespace):
 
 
 def test_server_dry_run_persists_nothing(server, namespace):
-    out = server.kubectl("create", "configmap", "dry", "-n", namespace, "--from-literal=a=1",
-                         "--dry-run=server", "-o", "json")
+    manifest = json.dumps(configmap("dry", {"a": "1"}))
+    out = server.kubectl("create", "-n", namespace, "-f", "-", "--dry-run=server", "-o", "json",
+                         input=manifest)
     obj = json.loads(out.stdout)
     assert obj["metadata"]["name"] == "dry"
     assert obj["metadata"]["uid"], "server dry run returns the object as it would be stored"
     assert not exists(server, namespace, "cm", "dry")
 
-    out = server.kubectl("create", "configmap", "dry", "-n", namespace, "--from-literal=a=1",
-                         "--dry-run=server")
+    out = server.kubectl("create", "-n", namespace, "-f", "-", "--dry-run=server", input=manifest)
     assert out.stdout.strip() == "configmap/dry created (server dry run)"
 
-    server.kubectl("create", "configmap", "real", "-n", namespace, "--from-literal=a=1")
+    create_cm(server, namespace, "real", a="1")
     before = get_json(server, namespace, "cm", "real")
     server.kubectl("patch", "cm", "real", "-n", namespace, "--type=merge",
                    "-p", '{"data":{"a":"2"}}', "--dry-run=server")
     out = server.kubectl("delete", "cm", "real", "-n", namespace, "--dry-run=server")
-    assert out.stdout.strip() == 'configmap "real" deleted (server dry run)'
+    assert out.stdout.strip() == (
+        f'configmap "real" deleted from {namespace} namespace (server dry run)'
+    )
     after = get_json(server, namespace, "cm", "real")
     assert after["data"] == {"a": "1"}
     assert after["metadata"]["resourceVersion"] == before["metadata"]["resourceVersion"]
@@ -426,7 +461,9 @@ def test_generate_name(server, namespace):
 
 def test_namespace_lifecycle(server):
     ns = "lifecycle-" + os.urandom(3).hex()
-    assert server.kubectl("create", "namespace", ns).stdout.strip() == f"namespace/{ns} created"
+    server.kubectl("create", "-f", "-", input=dump(
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}
+    ))
     server.kubectl("apply", "-n", ns, "-f", "-", input=dump(
         configmap("plain"),
         configmap("held", finalizers=["example.com/hold"]),
@@ -442,12 +479,13 @@ def test_namespace_lifecycle(server):
     assert live["status"]["phase"] == "Terminating"
     assert live["metadata"]["deletionTimestamp"]
 
-    refused = server.kubectl("create", "configmap", "late", "-n", ns, "--from-literal=a=b",
+    refused = server.kubectl("create", "-n", ns, "-f", "-", input=dump(configmap("late")),
                              check=False)
     assert refused.returncode == 1
     assert refused.stderr.strip() == (
-        f'error: failed to create configmap: configmaps "late" is forbidden: unable to create '
-        f"new content in namespace {ns} because it is being terminated"
+        'Error from server (Forbidden): error when creating "STDIN": configmaps "late" is '
+        f"forbidden: unable to create new content in namespace {ns} because it is being "
+        "terminated"
     )
 
     wait_until(lambda: not exists(server, ns, "cm", "plain") and not exists(server, ns, "sts", "web")
@@ -460,11 +498,12 @@ def test_namespace_lifecycle(server):
 
 
 def test_create_in_missing_namespace(server):
-    result = server.kubectl("create", "configmap", "x", "-n", "does-not-exist",
-                            "--from-literal=a=b", check=False)
+    result = server.kubectl("create", "-n", "does-not-exist", "-f", "-",
+                            input=dump(configmap("x")), check=False)
     assert result.returncode == 1
     assert result.stderr.strip() == (
-        'error: failed to create configmap: namespaces "does-not-exist" not found'
+        'Error from server (NotFound): error when creating "STDIN": '
+        'namespaces "does-not-exist" not found'
     )
 
 

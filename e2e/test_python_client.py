@@ -9,7 +9,7 @@ import pytest
 from kubernetes import client, watch
 from kubernetes.client.rest import ApiException
 
-from util import unique_name
+from util import create_ns, unique_name
 
 
 # Compaction every 200 ms keeping 5 revisions, so old resourceVersions expire within a
@@ -19,7 +19,7 @@ COMPACTING = {"BERTH_COMPACT_INTERVAL_MS": "200", "BERTH_COMPACT_KEEP": "5"}
 
 def compacting_server(fresh_servers):
     server = fresh_servers.start(extra_args=["--node-mode", "none"], env=COMPACTING)
-    server.kubectl("create", "namespace", "churn")
+    create_ns(server, "churn")
     return server, "churn"
 
 

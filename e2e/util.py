@@ -101,6 +101,19 @@ def headless_service(name: str) -> dict:
     }
 
 
+def create_cm(server, namespace: str, name: str, **data: str):
+    """Creates a ConfigMap with `kubectl create -f` (a JSON body). Setup steps use this
+    rather than `kubectl create configmap`, whose protobuf body has tests of its own."""
+    return server.kubectl("create", "-n", namespace, "-f", "-",
+                          input=json.dumps(configmap(name, data)))
+
+
+def create_ns(server, name: str):
+    return server.kubectl("create", "-f", "-", input=json.dumps(
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
+    ))
+
+
 def dump(*objects: dict) -> str:
     return yaml.safe_dump_all(objects)
 

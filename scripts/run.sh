@@ -15,7 +15,7 @@ data_dir="${BERTH_DATA_DIR:-${XDG_DATA_HOME:-$HOME/.local/share}/berth}"
 listen="${BERTH_LISTEN:-127.0.0.1:6443}"
 
 log "building berth"
-cargo build --quiet -p berth --manifest-path "$REPO_ROOT/Cargo.toml"
+cargo build -p berth --manifest-path "$REPO_ROOT/Cargo.toml"
 berth="$(target_dir)/debug/berth"
 
 mkdir -p "$data_dir"
@@ -26,7 +26,7 @@ trap 'kill -TERM "$server_pid" 2>/dev/null || true' INT TERM
 
 kubeconfig="$data_dir/kubeconfig"
 for _ in $(seq 1 300); do
-    kill -0 "$server_pid" 2>/dev/null || { wait "$server_pid"; exit $?; }
+    kill -0 "$server_pid" 2>/dev/null || break
     if [ -f "$kubeconfig" ] &&
         "$VENV/bin/kubectl" --kubeconfig "$kubeconfig" get --raw /readyz >/dev/null 2>&1; then
         cat <<MSG
@@ -46,4 +46,11 @@ MSG
     sleep 0.1
 done
 
-wait "$server_pid"
+# `wait` returns early when a signal runs the trap; keep waiting until the server is gone
+# so its exit status is the script's.
+while true; do
+    status=0
+    wait "$server_pid" || status=$?
+    kill -0 "$server_pid" 2>/dev/null || break
+done
+exit "$status"
