@@ -1,0 +1,641 @@
+//! One scheduling decision, as a pure function of the pod and the [`Cluster`]: filter the
+//! nodes (upstream's default plugins that apply to berth, in upstream's order), score
+//! those that fit, pick the best, or explain why none fits in upstream's words.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use k8s_openapi::api::core::v1::{Node, Pod, Taint, Toleration};
+
+use crate::cluster::{Cluster, NodeState, controller_uid, pod_host_ports, required_anti_affinity};
+use crate::matching::{
+    AffinityTerm, NO_EXECUTE, NO_SCHEDULE, PREFER_NO_SCHEDULE, node_labels, pod_labels,
+    pod_matches_node_affinity, term_matches, tolerates, untolerated_taint,
+};
+use crate::resources::{
+    CPU, MEMORY, PODS, Resources, node_allocatable, pod_nonzero_requests, pod_requests,
+};
+use crate::volumes::{VolumePlan, plan_volumes};
+
+pub const REASON_UNSCHEDULABLE: &str = "node(s) were unschedulable";
+pub const REASON_TAINT: &str = "node(s) had untolerated taint(s)";
+pub const REASON_NODE_AFFINITY: &str = "node(s) didn't match Pod's node affinity/selector";
+pub const REASON_PORTS: &str = "node(s) didn't have free ports for the requested pod ports";
+pub const REASON_TOO_MANY_PODS: &str = "Too many pods";
+pub const REASON_POD_AFFINITY: &str = "node(s) didn't match pod affinity rules";
+pub const REASON_POD_ANTI_AFFINITY: &str = "node(s) didn't match pod anti-affinity rules";
+pub const REASON_EXISTING_ANTI_AFFINITY: &str =
+    "node(s) didn't satisfy existing pods anti-affinity rules";
+const NO_NODES: &str = "no nodes available to schedule pods";
+/// Preemption outcomes per node: resolvable failures could in principle be fixed by
+/// evicting pods (berth has no lower-priority pods to evict), the others could not.
+const NO_VICTIMS: &str = "No preemption victims found for incoming pod";
+const NOT_HELPFUL: &str = "Preemption is not helpful for scheduling";
+/// What upstream's post-filter plugins (DynamicResources, then DefaultPreemption) say
+/// before the preemption summary.
+const POST_FILTER_PREFIX: &str = "no new claims to deallocate, preemption: ";
+
+const UNSCHEDULABLE_TAINT: &str = "node.kubernetes.io/unschedulable";
+const NOT_READY_TAINT: &str = "node.kubernetes.io/not-ready";
+const ZONE_LABEL: &str = "topology.kubernetes.io/zone";
+
+/// Score weights of upstream's default profile.
+const NODE_AFFINITY_WEIGHT: i64 = 2;
+const POD_AFFINITY_WEIGHT: i64 = 2;
+const SPREAD_WEIGHT: i64 = 2;
+const LEAST_ALLOCATED_WEIGHT: i64 = 1;
+const TAINT_WEIGHT: i64 = 3;
+const MAX_SCORE: i64 = 100;
+
+/// Where the pod goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Placement {
+    pub node: String,
+    /// Unbound `WaitForFirstConsumer` claims to annotate with the node.
+    pub claims_to_provision: Vec<String>,
+    /// Whether every claim is bound already (else binding waits for them).
+    pub volumes_ready: bool,
+}
+
+/// Why a node was rejected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Rejection {
+    reasons: Vec<String>,
+    /// Whether evicting pods could help (upstream's Unschedulable vs
+    /// UnschedulableAndUnresolvable).
+    resolvable: bool,
+}
+
+impl Rejection {
+    fn unresolvable(reason: &str) -> Rejection {
+        Rejection {
+            reasons: vec![reason.to_string()],
+            resolvable: false,
+        }
+    }
+
+    fn resolvable(reasons: Vec<String>) -> Rejection {
+        Rejection {
+            reasons,
+            resolvable: true,
+        }
+    }
+}
+
+/// Why no node fits, in the shape of upstream's `FitError`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FitError {
+    nodes: usize,
+    pre_filter: Option<String>,
+    /// reason → number of nodes.
+    reasons: BTreeMap<String, usize>,
+    resolvable_nodes: usize,
+}
+
+impl FitError {
+    /// Upstream's message: `0/3 nodes are available: 1 Insufficient cpu, 2 node(s) didn't
+    /// match Pod's node affinity/selector. no new claims to deallocate, preemption: 0/3
+    /// nodes are available: 1 No preemption victims found for incoming pod, 2 Preemption is
+    /// not helpful for scheduling.`
+    pub fn message(&self) -> String {
+        if self.nodes == 0 {
+            return NO_NODES.to_string();
+        }
+        let head = format!("0/{} nodes are available:", self.nodes);
+        let mut message = head.clone();
+        match &self.pre_filter {
+            Some(pre_filter) => message.push_str(&format!(" {pre_filter}.")),
+            None => {
+                let mut histogram: Vec<String> = self
+                    .reasons
+                    .iter()
+                    .map(|(reason, count)| format!("{count} {reason}"))
+                    .collect();
+                histogram.sort();
+                message.push_str(&format!(" {}.", histogram.join(", ")));
+            }
+        }
+        let unresolvable = self.nodes - self.resolvable_nodes;
+        let mut preemption: Vec<String> = [
+            (self.resolvable_nodes, NO_VICTIMS),
+            (unresolvable, NOT_HELPFUL),
+        ]
+        .iter()
+        .filter(|(count, _)| *count > 0)
+        .map(|(count, text)| format!("{count} {text}"))
+        .collect();
+        preemption.sort();
+        message.push_str(&format!(
+            " {POST_FILTER_PREFIX}{head} {}.",
+            preemption.join(", ")
+        ));
+        message
+    }
+}
+
+/// Decides where `pod` goes. `tie_breaker` picks among equally good nodes (the caller
+/// rotates it so equal nodes take turns).
+pub fn schedule(pod: &Pod, cluster: &Cluster, tie_breaker: usize) -> Result<Placement, FitError> {
+    let nodes: Vec<(&str, &NodeState, &Node)> = cluster
+        .nodes
+        .iter()
+        .filter_map(|(name, state)| Some((name.as_str(), state, state.node.as_deref()?)))
+        .collect();
+    let fail =
+        |pre_filter: Option<String>, reasons: BTreeMap<String, usize>, resolvable| FitError {
+            nodes: nodes.len(),
+            pre_filter,
+            reasons,
+            resolvable_nodes: resolvable,
+        };
+    let volumes = match plan_volumes(pod, cluster) {
+        Ok(plan) => plan,
+        Err(message) => return Err(fail(Some(message), BTreeMap::new(), 0)),
+    };
+    let affinity = PodAffinityState::new(pod, cluster);
+    let requests = pod_requests(pod);
+    let host_ports = pod_host_ports(pod);
+
+    let mut feasible = Vec::new();
+    let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
+    let mut resolvable = 0;
+    for (name, state, node) in &nodes {
+        match filter(
+            pod,
+            node,
+            state,
+            &requests,
+            &host_ports,
+            &volumes,
+            &affinity,
+        ) {
+            Ok(()) => feasible.push((*name, *state, *node)),
+            Err(rejection) => {
+                if rejection.resolvable {
+                    resolvable += 1;
+                }
+                for reason in rejection.reasons {
+                    *reasons.entry(reason).or_insert(0) += 1;
+                }
+            }
+        }
+    }
+    if feasible.is_empty() {
+        return Err(fail(None, reasons, resolvable));
+    }
+
+    let scores = score(pod, cluster, &feasible, &affinity);
+    let best = scores.iter().copied().max().unwrap_or(0);
+    let top: Vec<usize> = (0..feasible.len()).filter(|i| scores[*i] == best).collect();
+    let chosen = feasible[top[tie_breaker % top.len()]].0;
+    Ok(Placement {
+        node: chosen.to_string(),
+        claims_to_provision: volumes.claims_to_provision(),
+        volumes_ready: volumes.all_bound(),
+    })
+}
+
+/// The node's taints as the scheduler sees them: a node that is not Ready counts as
+/// tainted `node.kubernetes.io/not-ready:NoSchedule` even before the node lifecycle
+/// controller adds the taint.
+fn effective_taints(node: &Node) -> Vec<Taint> {
+    let mut taints = node
+        .spec
+        .as_ref()
+        .and_then(|spec| spec.taints.clone())
+        .unwrap_or_default();
+    let ready = node
+        .status
+        .as_ref()
+        .and_then(|status| status.conditions.as_ref())
+        .and_then(|conditions| conditions.iter().find(|c| c.type_ == "Ready"))
+        .is_some_and(|ready| ready.status == "True");
+    if !ready && !taints.iter().any(|t| t.key == NOT_READY_TAINT) {
+        taints.push(Taint {
+            key: NOT_READY_TAINT.to_string(),
+            effect: NO_SCHEDULE.to_string(),
+            value: None,
+            time_added: None,
+        });
+    }
+    taints
+}
+
+fn tolerations(pod: &Pod) -> &[Toleration] {
+    pod.spec
+        .as_ref()
+        .and_then(|spec| spec.tolerations.as_deref())
+        .unwrap_or_default()
+}
+
+/// Runs the filters on one node; the first that fails gives the node's reasons.
+fn filter(
+    pod: &Pod,
+    node: &Node,
+    state: &NodeState,
+    requests: &Resources,
+    host_ports: &[crate::cluster::HostPort],
+    volumes: &VolumePlan,
+    affinity: &PodAffinityState,
+) -> Result<(), Rejection> {
+    let tolerations = tolerations(pod);
+    // NodeUnschedulable
+    let cordoned = node.spec.as_ref().and_then(|s| s.unschedulable) == Some(true);
+    let cordon_taint = Taint {
+        key: UNSCHEDULABLE_TAINT.to_string(),
+        effect: NO_SCHEDULE.to_string(),
+        value: None,
+        time_added: None,
+    };
+    if cordoned && !tolerations.iter().any(|t| tolerates(t, &cordon_taint)) {
+        return Err(Rejection::unresolvable(REASON_UNSCHEDULABLE));
+    }
+    // TaintToleration
+    let taints = effective_taints(node);
+    if untolerated_taint(&taints, tolerations, &[NO_SCHEDULE, NO_EXECUTE]).is_some() {
+        return Err(Rejection::unresolvable(REASON_TAINT));
+    }
+    // NodeAffinity
+    if !pod_matches_node_affinity(pod, node) {
+        return Err(Rejection::unresolvable(REASON_NODE_AFFINITY));
+    }
+    // NodePorts
+    if host_ports.iter().any(|wanted| {
+        state
+            .host_ports
+            .iter()
+            .any(|taken| wanted.conflicts_with(taken))
+    }) {
+        return Err(Rejection::resolvable(vec![REASON_PORTS.to_string()]));
+    }
+    // NodeResourcesFit
+    let insufficient = insufficient_resources(requests, &node_allocatable(node), state);
+    if !insufficient.is_empty() {
+        return Err(Rejection::resolvable(insufficient));
+    }
+    // VolumeBinding
+    if let Some(reason) = volumes.node_conflict(node) {
+        return Err(Rejection::unresolvable(reason));
+    }
+    // InterPodAffinity
+    affinity.filter(node)
+}
+
+/// Upstream's NodeResourcesFit reasons, pods first, then CPU, memory and the rest by name.
+fn insufficient_resources(
+    requests: &Resources,
+    allocatable: &Resources,
+    state: &NodeState,
+) -> Vec<String> {
+    let mut reasons = Vec::new();
+    if state.pod_count * 1000 + 1000 > allocatable.get(PODS) {
+        reasons.push(REASON_TOO_MANY_PODS.to_string());
+    }
+    let mut names: Vec<&str> = requests.iter().map(|(name, _)| name).collect();
+    names.sort_by_key(|name| match *name {
+        CPU => (0, *name),
+        MEMORY => (1, *name),
+        _ => (2, *name),
+    });
+    for name in names {
+        let wanted = requests.get(name);
+        if name == PODS || wanted <= 0 {
+            continue;
+        }
+        if wanted > allocatable.get(name) - state.requested.get(name) {
+            reasons.push(format!("Insufficient {name}"));
+        }
+    }
+    reasons
+}
+
+/// The incoming pod's inter-pod (anti-)affinity, worked out once against every placed pod.
+struct PodAffinityState {
+    /// Per required affinity term: (topology key, values where a selected pod runs).
+    affinity: Vec<(String, HashSet<String>)>,
+    /// No placed pod matches any affinity term, and the pod matches its own terms: the
+    /// first pod of a group may go anywhere.
+    affinity_waived: bool,
+    /// Per required anti-affinity term: (topology key, values where a selected pod runs).
+    anti_affinity: Vec<(String, HashSet<String>)>,
+    /// (topology key, value) pairs where a placed pod's anti-affinity forbids this pod.
+    existing_anti_affinity: HashSet<(String, String)>,
+    /// Preferred terms: per (topology key, value), the weight a node there gains or loses.
+    preferred: HashMap<(String, String), i64>,
+}
+
+impl PodAffinityState {
+    fn new(pod: &Pod, cluster: &Cluster) -> PodAffinityState {
+        let namespace = pod.metadata.namespace.as_deref().unwrap_or_default();
+        let labels = pod_labels(pod);
+        let own_namespace_labels = cluster.namespace_labels(namespace);
+        let spec_affinity = pod.spec.as_ref().and_then(|s| s.affinity.as_ref());
+        let pod_affinity = spec_affinity.and_then(|a| a.pod_affinity.as_ref());
+        let pod_anti = spec_affinity.and_then(|a| a.pod_anti_affinity.as_ref());
+        let required: Vec<AffinityTerm> = pod_affinity
+            .and_then(|a| {
+                a.required_during_scheduling_ignored_during_execution
+                    .as_ref()
+            })
+            .into_iter()
+            .flatten()
+            .map(|term| AffinityTerm::new(term, namespace))
+            .collect();
+        let anti = required_anti_affinity(pod);
+        let mut preferred_terms: Vec<(AffinityTerm, i64)> = Vec::new();
+        for (terms, sign) in [
+            (
+                pod_affinity.and_then(|a| {
+                    a.preferred_during_scheduling_ignored_during_execution
+                        .as_ref()
+                }),
+                1,
+            ),
+            (
+                pod_anti.and_then(|a| {
+                    a.preferred_during_scheduling_ignored_during_execution
+                        .as_ref()
+                }),
+                -1,
+            ),
+        ] {
+            for weighted in terms.into_iter().flatten() {
+                let term = AffinityTerm::new(&weighted.pod_affinity_term, namespace);
+                preferred_terms.push((term, i64::from(weighted.weight) * sign));
+            }
+        }
+
+        let mut state = PodAffinityState {
+            affinity: required
+                .iter()
+                .map(|t| (t.topology_key.clone(), HashSet::new()))
+                .collect(),
+            affinity_waived: false,
+            anti_affinity: anti
+                .iter()
+                .map(|t| (t.topology_key.clone(), HashSet::new()))
+                .collect(),
+            existing_anti_affinity: HashSet::new(),
+            preferred: HashMap::new(),
+        };
+        let uid = pod.metadata.uid.as_deref().unwrap_or_default();
+        let mut any_affinity_match = false;
+        let wants_any = !required.is_empty() || !anti.is_empty() || !preferred_terms.is_empty();
+        for (other_uid, placed) in &cluster.pods {
+            if other_uid == uid {
+                continue;
+            }
+            let Some(node) = cluster
+                .nodes
+                .get(&placed.node)
+                .and_then(|s| s.node.as_deref())
+            else {
+                continue;
+            };
+            let node_labels = node_labels(node);
+            let value_of = |key: &str| node_labels.get(key).cloned();
+            if !placed.anti_affinity.is_empty() {
+                for term in &placed.anti_affinity {
+                    if term.selects(namespace, own_namespace_labels, labels)
+                        && let Some(value) = value_of(&term.topology_key)
+                    {
+                        state
+                            .existing_anti_affinity
+                            .insert((term.topology_key.clone(), value));
+                    }
+                }
+            }
+            if !wants_any {
+                continue;
+            }
+            let other_namespace_labels = cluster.namespace_labels(&placed.namespace);
+            let selects = |term: &AffinityTerm| {
+                term.selects(&placed.namespace, other_namespace_labels, &placed.labels)
+            };
+            for (term, (key, values)) in required.iter().zip(state.affinity.iter_mut()) {
+                if selects(term) {
+                    any_affinity_match = true;
+                    if let Some(value) = value_of(key) {
+                        values.insert(value);
+                    }
+                }
+            }
+            for (term, (key, values)) in anti.iter().zip(state.anti_affinity.iter_mut()) {
+                if selects(term)
+                    && let Some(value) = value_of(key)
+                {
+                    values.insert(value);
+                }
+            }
+            for (term, weight) in &preferred_terms {
+                if selects(term)
+                    && let Some(value) = value_of(&term.topology_key)
+                {
+                    *state
+                        .preferred
+                        .entry((term.topology_key.clone(), value))
+                        .or_insert(0) += weight;
+                }
+            }
+        }
+        state.affinity_waived = !required.is_empty()
+            && !any_affinity_match
+            && required
+                .iter()
+                .all(|term| term.selects(namespace, own_namespace_labels, labels));
+        state
+    }
+
+    fn filter(&self, node: &Node) -> Result<(), Rejection> {
+        let labels = node_labels(node);
+        if !self.affinity_waived
+            && !self
+                .affinity
+                .iter()
+                .all(|(key, values)| labels.get(key).is_some_and(|value| values.contains(value)))
+        {
+            return Err(Rejection::unresolvable(REASON_POD_AFFINITY));
+        }
+        if self
+            .anti_affinity
+            .iter()
+            .any(|(key, values)| labels.get(key).is_some_and(|value| values.contains(value)))
+        {
+            return Err(Rejection::resolvable(vec![
+                REASON_POD_ANTI_AFFINITY.to_string(),
+            ]));
+        }
+        if labels.iter().any(|(key, value)| {
+            self.existing_anti_affinity
+                .contains(&(key.clone(), value.clone()))
+        }) {
+            return Err(Rejection::resolvable(vec![
+                REASON_EXISTING_ANTI_AFFINITY.to_string(),
+            ]));
+        }
+        Ok(())
+    }
+
+    fn preferred_score(&self, node: &Node) -> i64 {
+        if self.preferred.is_empty() {
+            return 0;
+        }
+        node_labels(node)
+            .iter()
+            .filter_map(|(key, value)| self.preferred.get(&(key.clone(), value.clone())))
+            .sum()
+    }
+}
+
+/// Scales raw scores to 0..=100, highest best (upstream's default normalisation).
+fn normalize(raw: &[i64]) -> Vec<i64> {
+    let max = raw.iter().copied().max().unwrap_or(0);
+    let min = raw.iter().copied().min().unwrap_or(0).min(0);
+    if max == min {
+        return vec![if max > 0 { MAX_SCORE } else { 0 }; raw.len()];
+    }
+    raw.iter()
+        .map(|r| (r - min) * MAX_SCORE / (max - min))
+        .collect()
+}
+
+/// Weighted total score of each feasible node.
+fn score(
+    pod: &Pod,
+    cluster: &Cluster,
+    feasible: &[(&str, &NodeState, &Node)],
+    affinity: &PodAffinityState,
+) -> Vec<i64> {
+    let preferred_node_terms = pod
+        .spec
+        .as_ref()
+        .and_then(|s| s.affinity.as_ref())
+        .and_then(|a| a.node_affinity.as_ref())
+        .and_then(|a| {
+            a.preferred_during_scheduling_ignored_during_execution
+                .as_deref()
+        })
+        .unwrap_or_default();
+    let node_affinity: Vec<i64> = feasible
+        .iter()
+        .map(|(_, _, node)| {
+            preferred_node_terms
+                .iter()
+                .filter(|term| term_matches(&term.preference, node))
+                .map(|term| i64::from(term.weight))
+                .sum()
+        })
+        .collect();
+    let pod_affinity: Vec<i64> = feasible
+        .iter()
+        .map(|(_, _, node)| affinity.preferred_score(node))
+        .collect();
+    let spread = spread_scores(pod, cluster, feasible);
+    let (pod_cpu, pod_memory) = pod_nonzero_requests(pod);
+    let least_allocated: Vec<i64> = feasible
+        .iter()
+        .map(|(_, state, node)| {
+            let allocatable = node_allocatable(node);
+            let free = |capacity: i128, used: i128| -> i64 {
+                if capacity <= 0 || used > capacity {
+                    return 0;
+                }
+                i64::try_from((capacity - used) * i128::from(MAX_SCORE) / capacity).unwrap_or(0)
+            };
+            (free(allocatable.get(CPU), state.nonzero_requested.0 + pod_cpu)
+                + free(
+                    allocatable.get(MEMORY),
+                    state.nonzero_requested.1 + pod_memory,
+                ))
+                / 2
+        })
+        .collect();
+    let tolerations = tolerations(pod);
+    let intolerable: Vec<i64> = feasible
+        .iter()
+        .map(|(_, _, node)| {
+            let taints = effective_taints(node);
+            let count = taints
+                .iter()
+                .filter(|t| {
+                    t.effect == PREFER_NO_SCHEDULE
+                        && !tolerations.iter().any(|tol| tolerates(tol, t))
+                })
+                .count();
+            i64::try_from(count).unwrap_or(i64::MAX)
+        })
+        .collect();
+    let max_intolerable = intolerable.iter().copied().max().unwrap_or(0);
+    let taint_scores: Vec<i64> = intolerable
+        .iter()
+        .map(|count| {
+            if max_intolerable == 0 {
+                MAX_SCORE
+            } else {
+                MAX_SCORE - count * MAX_SCORE / max_intolerable
+            }
+        })
+        .collect();
+    let node_affinity = normalize(&node_affinity);
+    let pod_affinity = normalize(&pod_affinity);
+    (0..feasible.len())
+        .map(|i| {
+            node_affinity[i] * NODE_AFFINITY_WEIGHT
+                + pod_affinity[i] * POD_AFFINITY_WEIGHT
+                + spread[i] * SPREAD_WEIGHT
+                + least_allocated[i] * LEAST_ALLOCATED_WEIGHT
+                + taint_scores[i] * TAINT_WEIGHT
+        })
+        .collect()
+}
+
+/// Spreading pods of one controller (StatefulSet, ReplicaSet): fewer siblings on the
+/// node, and in its zone when nodes have zones, scores higher (zones count two thirds).
+fn spread_scores(pod: &Pod, cluster: &Cluster, feasible: &[(&str, &NodeState, &Node)]) -> Vec<i64> {
+    let Some(owner) = controller_uid(pod) else {
+        return vec![0; feasible.len()];
+    };
+    let siblings =
+        |state: &NodeState| i64::try_from(*state.by_owner.get(owner).unwrap_or(&0)).unwrap_or(0);
+    let on_node: Vec<i64> = feasible
+        .iter()
+        .map(|(_, state, _)| siblings(state))
+        .collect();
+    let fewer_is_better = |counts: &[i64]| -> Vec<i64> {
+        let max = counts.iter().copied().max().unwrap_or(0);
+        counts
+            .iter()
+            .map(|count| {
+                if max == 0 {
+                    MAX_SCORE
+                } else {
+                    (max - count) * MAX_SCORE / max
+                }
+            })
+            .collect()
+    };
+    let node_scores = fewer_is_better(&on_node);
+    let zone_of = |node: &Node| node_labels(node).get(ZONE_LABEL).cloned();
+    if !feasible.iter().any(|(_, _, node)| zone_of(node).is_some()) {
+        return node_scores;
+    }
+    let mut per_zone: HashMap<String, i64> = HashMap::new();
+    for state in cluster.nodes.values() {
+        if let Some(zone) = state.node.as_deref().and_then(zone_of) {
+            *per_zone.entry(zone).or_insert(0) += siblings(state);
+        }
+    }
+    let in_zone: Vec<i64> = feasible
+        .iter()
+        .map(|(_, _, node)| {
+            zone_of(node)
+                .and_then(|z| per_zone.get(&z).copied())
+                .unwrap_or(0)
+        })
+        .collect();
+    let zone_scores = fewer_is_better(&in_zone);
+    node_scores
+        .iter()
+        .zip(zone_scores)
+        .map(|(node, zone)| (node + 2 * zone) / 3)
+        .collect()
+}
