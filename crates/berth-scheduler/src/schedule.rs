@@ -639,3 +639,563 @@ fn spread_scores(pod: &Pod, cluster: &Cluster, feasible: &[(&str, &NodeState, &N
         .map(|(node, zone)| (node + 2 * zone) / 3)
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cluster::tests::{bound, node, owned_by, pod, with_host_port};
+    use crate::volumes::tests::{claim, class, local_volume, mounting};
+    use k8s_openapi::api::core::v1::{
+        Affinity, NodeAffinity, NodeCondition, NodeSelectorRequirement, NodeSelectorTerm, NodeSpec,
+        PodAffinity, PodAffinityTerm, PodAntiAffinity, PreferredSchedulingTerm,
+        WeightedPodAffinityTerm,
+    };
+    use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector as K8sSelector;
+    use std::sync::Arc;
+
+    const HOSTNAME: &str = "kubernetes.io/hostname";
+
+    fn cluster(nodes: Vec<Arc<Node>>, pods: Vec<Pod>) -> Cluster {
+        let mut cluster = Cluster::default();
+        for node in nodes {
+            cluster.set_node(node);
+        }
+        for pod in &pods {
+            cluster.update_pod(pod);
+        }
+        cluster
+    }
+
+    fn edit_node(node: Arc<Node>, edit: impl FnOnce(&mut Node)) -> Arc<Node> {
+        let mut node = (*node).clone();
+        edit(&mut node);
+        Arc::new(node)
+    }
+
+    fn tainted(node: Arc<Node>, key: &str, effect: &str) -> Arc<Node> {
+        edit_node(node, |n| {
+            n.spec.get_or_insert_with(NodeSpec::default).taints = Some(vec![Taint {
+                key: key.into(),
+                value: None,
+                effect: effect.into(),
+                time_added: None,
+            }]);
+        })
+    }
+
+    fn labelled(mut pod: Pod, key: &str, value: &str) -> Pod {
+        pod.metadata
+            .labels
+            .get_or_insert_with(Default::default)
+            .insert(key.into(), value.into());
+        pod
+    }
+
+    fn selector(key: &str, value: &str) -> Option<K8sSelector> {
+        Some(K8sSelector {
+            match_labels: Some([(key.to_string(), value.to_string())].into()),
+            match_expressions: None,
+        })
+    }
+
+    fn term(key: &str, value: &str, topology: &str) -> PodAffinityTerm {
+        PodAffinityTerm {
+            label_selector: selector(key, value),
+            topology_key: topology.into(),
+            ..PodAffinityTerm::default()
+        }
+    }
+
+    fn with_affinity(mut pod: Pod, affinity: Affinity) -> Pod {
+        pod.spec.as_mut().unwrap().affinity = Some(affinity);
+        pod
+    }
+
+    fn anti(pod: Pod, key: &str, value: &str) -> Pod {
+        with_affinity(
+            pod,
+            Affinity {
+                pod_anti_affinity: Some(PodAntiAffinity {
+                    required_during_scheduling_ignored_during_execution: Some(vec![term(
+                        key, value, HOSTNAME,
+                    )]),
+                    ..PodAntiAffinity::default()
+                }),
+                ..Affinity::default()
+            },
+        )
+    }
+
+    fn placed(pod: &Pod, cluster: &Cluster) -> String {
+        schedule(pod, cluster, 0)
+            .unwrap_or_else(|e| panic!("unschedulable: {}", e.message()))
+            .node
+    }
+
+    fn failure(pod: &Pod, cluster: &Cluster) -> String {
+        schedule(pod, cluster, 0)
+            .expect_err("should not fit")
+            .message()
+    }
+
+    #[test]
+    fn fit_error_message_counts_reasons_per_node() {
+        let c = cluster(
+            vec![
+                node("n1", "1", &[("zone", "a")]),
+                node("n2", "4", &[("zone", "b")]),
+                node("n3", "4", &[("zone", "b")]),
+            ],
+            vec![],
+        );
+        let mut p = pod("p", "2");
+        p.spec.as_mut().unwrap().node_selector =
+            Some([("zone".to_string(), "a".to_string())].into());
+        assert_eq!(
+            failure(&p, &c),
+            "0/3 nodes are available: 1 Insufficient cpu, 2 node(s) didn't match Pod's node \
+             affinity/selector. no new claims to deallocate, preemption: 0/3 nodes are \
+             available: 1 No preemption victims found for incoming pod, 2 Preemption is not \
+             helpful for scheduling."
+        );
+        assert_eq!(
+            failure(&p, &Cluster::default()),
+            "no nodes available to schedule pods"
+        );
+    }
+
+    #[test]
+    fn filters_table() {
+        let gpu_node = edit_node(node("gpu", "4", &[]), |n| {
+            let allocatable = n.status.as_mut().unwrap().allocatable.as_mut().unwrap();
+            allocatable.insert("nvidia.com/gpu".into(), Quantity("2".into()));
+        });
+        let not_ready = edit_node(node("n1", "4", &[]), |n| {
+            n.status.as_mut().unwrap().conditions = Some(vec![NodeCondition {
+                type_: "Ready".into(),
+                status: "Unknown".into(),
+                ..NodeCondition::default()
+            }]);
+        });
+        let cordoned = edit_node(node("n1", "4", &[]), |n| {
+            n.spec.get_or_insert_with(NodeSpec::default).unschedulable = Some(true);
+        });
+        let mut gpu_pod = pod("p", "1");
+        gpu_pod.spec.as_mut().unwrap().containers[0]
+            .resources
+            .as_mut()
+            .unwrap()
+            .requests
+            .as_mut()
+            .unwrap()
+            .insert("nvidia.com/gpu".into(), Quantity("1".into()));
+        let tolerating = |mut p: Pod, key: &str| {
+            p.spec.as_mut().unwrap().tolerations = Some(vec![Toleration {
+                key: Some(key.into()),
+                operator: Some("Exists".into()),
+                ..Toleration::default()
+            }]);
+            p
+        };
+        let full = edit_node(node("n1", "4", &[]), |n| {
+            n.status
+                .as_mut()
+                .unwrap()
+                .allocatable
+                .as_mut()
+                .unwrap()
+                .insert("pods".into(), Quantity("1".into()));
+        });
+        type Case = (
+            &'static str,
+            Vec<Arc<Node>>,
+            Vec<Pod>,
+            Pod,
+            Result<&'static str, &'static str>,
+        );
+        let cases: Vec<Case> = vec![
+            (
+                "fits",
+                vec![node("n1", "4", &[])],
+                vec![],
+                pod("p", "1"),
+                Ok("n1"),
+            ),
+            (
+                "cpu already taken",
+                vec![node("n1", "4", &[])],
+                vec![bound(pod("a", "3500m"), "n1")],
+                pod("p", "1"),
+                Err("1 Insufficient cpu."),
+            ),
+            (
+                "finished pods free their resources",
+                vec![node("n1", "4", &[])],
+                vec![{
+                    let mut done = bound(pod("a", "3500m"), "n1");
+                    done.status.as_mut().unwrap().phase = Some("Succeeded".into());
+                    done
+                }],
+                pod("p", "1"),
+                Ok("n1"),
+            ),
+            (
+                "too many pods",
+                vec![full],
+                vec![bound(pod("a", ""), "n1")],
+                pod("p", ""),
+                Err("1 Too many pods."),
+            ),
+            (
+                "gpu on a gpu node",
+                vec![node("n1", "4", &[]), gpu_node.clone()],
+                vec![],
+                gpu_pod.clone(),
+                Ok("gpu"),
+            ),
+            (
+                "no gpu anywhere",
+                vec![node("n1", "4", &[])],
+                vec![],
+                gpu_pod.clone(),
+                Err("1 Insufficient nvidia.com/gpu."),
+            ),
+            (
+                "gpus taken",
+                vec![gpu_node.clone()],
+                vec![bound(gpu_pod.clone(), "gpu"), bound(pod("b", ""), "gpu")],
+                {
+                    let mut two = gpu_pod.clone();
+                    two.metadata.uid = Some("other".into());
+                    two.spec.as_mut().unwrap().containers[0]
+                        .resources
+                        .as_mut()
+                        .unwrap()
+                        .requests
+                        .as_mut()
+                        .unwrap()
+                        .insert("nvidia.com/gpu".into(), Quantity("2".into()));
+                    two
+                },
+                Err("1 Insufficient nvidia.com/gpu."),
+            ),
+            (
+                "untolerated taint",
+                vec![tainted(node("n1", "4", &[]), "dedicated", NO_SCHEDULE)],
+                vec![],
+                pod("p", ""),
+                Err("1 node(s) had untolerated taint(s)."),
+            ),
+            (
+                "NoExecute too",
+                vec![tainted(node("n1", "4", &[]), "dedicated", NO_EXECUTE)],
+                vec![],
+                pod("p", ""),
+                Err("1 node(s) had untolerated taint(s)."),
+            ),
+            (
+                "PreferNoSchedule only scores",
+                vec![tainted(
+                    node("n1", "4", &[]),
+                    "dedicated",
+                    PREFER_NO_SCHEDULE,
+                )],
+                vec![],
+                pod("p", ""),
+                Ok("n1"),
+            ),
+            (
+                "tolerated taint",
+                vec![tainted(node("n1", "4", &[]), "dedicated", NO_SCHEDULE)],
+                vec![],
+                tolerating(pod("p", ""), "dedicated"),
+                Ok("n1"),
+            ),
+            (
+                "not ready counts as tainted",
+                vec![not_ready.clone()],
+                vec![],
+                pod("p", ""),
+                Err("1 node(s) had untolerated taint(s)."),
+            ),
+            (
+                "tolerating not-ready",
+                vec![not_ready],
+                vec![],
+                tolerating(pod("p", ""), NOT_READY_TAINT),
+                Ok("n1"),
+            ),
+            (
+                "cordoned",
+                vec![cordoned.clone()],
+                vec![],
+                pod("p", ""),
+                Err("1 node(s) were unschedulable."),
+            ),
+            (
+                "cordon tolerated",
+                vec![cordoned],
+                vec![],
+                tolerating(pod("p", ""), UNSCHEDULABLE_TAINT),
+                Ok("n1"),
+            ),
+            (
+                "host port taken",
+                vec![node("n1", "4", &[])],
+                vec![with_host_port(bound(pod("a", ""), "n1"), 21017)],
+                with_host_port(pod("p", ""), 21017),
+                Err("1 node(s) didn't have free ports for the requested pod ports."),
+            ),
+            (
+                "host port free elsewhere",
+                vec![node("n1", "4", &[]), node("n2", "4", &[])],
+                vec![with_host_port(bound(pod("a", ""), "n1"), 21017)],
+                with_host_port(pod("p", ""), 21017),
+                Ok("n2"),
+            ),
+            (
+                "anti-affinity moves the pod",
+                vec![node("n1", "4", &[]), node("n2", "4", &[])],
+                vec![labelled(bound(pod("a", ""), "n1"), "app", "web")],
+                anti(labelled(pod("p", ""), "app", "web"), "app", "web"),
+                Ok("n2"),
+            ),
+            (
+                "anti-affinity with nowhere to go",
+                vec![node("n1", "4", &[])],
+                vec![labelled(bound(pod("a", ""), "n1"), "app", "web")],
+                anti(labelled(pod("p", ""), "app", "web"), "app", "web"),
+                Err("1 node(s) didn't match pod anti-affinity rules."),
+            ),
+            (
+                "anti-affinity ignores other namespaces",
+                vec![node("n1", "4", &[])],
+                vec![{
+                    let mut other = labelled(bound(pod("a", ""), "n1"), "app", "web");
+                    other.metadata.namespace = Some("elsewhere".into());
+                    other
+                }],
+                anti(labelled(pod("p", ""), "app", "web"), "app", "web"),
+                Ok("n1"),
+            ),
+            (
+                "existing pods' anti-affinity",
+                vec![node("n1", "4", &[])],
+                vec![anti(bound(pod("a", ""), "n1"), "app", "web")],
+                labelled(pod("p", ""), "app", "web"),
+                Err("1 node(s) didn't satisfy existing pods anti-affinity rules."),
+            ),
+        ];
+        for (name, nodes, pods, candidate, expected) in cases {
+            let c = cluster(nodes, pods);
+            match expected {
+                Ok(node) => assert_eq!(placed(&candidate, &c), node, "{name}"),
+                Err(reason) => {
+                    let message = failure(&candidate, &c);
+                    assert!(
+                        message.contains(&format!(": {reason}")),
+                        "{name}: {message}"
+                    );
+                }
+            }
+        }
+    }
+
+    fn required_affinity(pod: Pod, key: &str, value: &str, topology: &str) -> Pod {
+        with_affinity(
+            pod,
+            Affinity {
+                pod_affinity: Some(PodAffinity {
+                    required_during_scheduling_ignored_during_execution: Some(vec![term(
+                        key, value, topology,
+                    )]),
+                    ..PodAffinity::default()
+                }),
+                ..Affinity::default()
+            },
+        )
+    }
+
+    #[test]
+    fn pod_affinity_follows_matching_pods_and_waives_the_first() {
+        let nodes = || {
+            vec![
+                node("n1", "4", &[("zone", "a")]),
+                node("n2", "4", &[("zone", "b")]),
+                node("n3", "4", &[("zone", "b")]),
+            ]
+        };
+        // First of its group, matching its own term: may go anywhere.
+        let first = required_affinity(labelled(pod("p", ""), "app", "db"), "app", "db", "zone");
+        assert!(schedule(&first, &cluster(nodes(), vec![]), 0).is_ok());
+        // Not matching its own term and nothing to follow: nowhere.
+        let stray = required_affinity(pod("p", ""), "app", "db", "zone");
+        assert!(
+            failure(&stray, &cluster(nodes(), vec![]))
+                .contains("3 node(s) didn't match pod affinity rules.")
+        );
+        // Follows the db pod into zone b (either node there).
+        let c = cluster(
+            nodes(),
+            vec![labelled(bound(pod("db", ""), "n3"), "app", "db")],
+        );
+        for tie in 0..4 {
+            let node = schedule(&first, &c, tie).unwrap().node;
+            assert!(node == "n2" || node == "n3", "{node}");
+        }
+    }
+
+    #[test]
+    fn scores_pick_the_best_node() {
+        let nodes = || {
+            vec![
+                node("n1", "4", &[("disk", "hdd")]),
+                node("n2", "4", &[("disk", "ssd")]),
+            ]
+        };
+        // Spreading: siblings of the same StatefulSet go where there are fewer.
+        let c = cluster(
+            nodes(),
+            vec![
+                owned_by(bound(pod("a", ""), "n1"), "sts"),
+                owned_by(bound(pod("b", ""), "n1"), "sts"),
+            ],
+        );
+        assert_eq!(placed(&owned_by(pod("p", ""), "sts"), &c), "n2");
+        // Least allocated: the busier node loses.
+        let c = cluster(nodes(), vec![bound(pod("a", "3"), "n2")]);
+        assert_eq!(placed(&pod("p", "100m"), &c), "n1");
+        // Preferred node affinity beats an empty node.
+        let prefer_ssd = with_affinity(
+            pod("p", ""),
+            Affinity {
+                node_affinity: Some(NodeAffinity {
+                    preferred_during_scheduling_ignored_during_execution: Some(vec![
+                        PreferredSchedulingTerm {
+                            weight: 50,
+                            preference: NodeSelectorTerm {
+                                match_expressions: Some(vec![NodeSelectorRequirement {
+                                    key: "disk".into(),
+                                    operator: "In".into(),
+                                    values: Some(vec!["ssd".into()]),
+                                }]),
+                                match_fields: None,
+                            },
+                        },
+                    ]),
+                    ..NodeAffinity::default()
+                }),
+                ..Affinity::default()
+            },
+        );
+        let c = cluster(nodes(), vec![bound(pod("a", "1"), "n2")]);
+        assert_eq!(placed(&prefer_ssd, &c), "n2");
+        // Preferred anti-affinity keeps replicas apart.
+        let apart = with_affinity(
+            labelled(pod("p", ""), "app", "web"),
+            Affinity {
+                pod_anti_affinity: Some(PodAntiAffinity {
+                    preferred_during_scheduling_ignored_during_execution: Some(vec![
+                        WeightedPodAffinityTerm {
+                            weight: 100,
+                            pod_affinity_term: term("app", "web", HOSTNAME),
+                        },
+                    ]),
+                    ..PodAntiAffinity::default()
+                }),
+                ..Affinity::default()
+            },
+        );
+        let c = cluster(
+            nodes(),
+            vec![labelled(bound(pod("a", ""), "n2"), "app", "web")],
+        );
+        assert_eq!(placed(&apart, &c), "n1");
+        // PreferNoSchedule taints are avoided when possible.
+        let c = cluster(
+            vec![
+                tainted(node("n1", "4", &[]), "soft", PREFER_NO_SCHEDULE),
+                node("n2", "4", &[]),
+            ],
+            vec![],
+        );
+        assert_eq!(placed(&pod("p", ""), &c), "n2");
+    }
+
+    #[test]
+    fn equal_nodes_take_turns() {
+        let c = cluster(
+            vec![
+                node("n1", "4", &[]),
+                node("n2", "4", &[]),
+                node("n3", "4", &[]),
+            ],
+            vec![],
+        );
+        let chosen: Vec<String> = (0..3)
+            .map(|tie| schedule(&pod("p", ""), &c, tie).unwrap().node)
+            .collect();
+        assert_eq!(chosen, ["n1", "n2", "n3"]);
+    }
+
+    #[test]
+    fn volumes_pin_and_delay() {
+        let mut c = cluster(vec![node("n1", "4", &[]), node("n2", "4", &[])], vec![]);
+        c.classes.insert(
+            "local-path".into(),
+            class("local-path", "WaitForFirstConsumer"),
+        );
+        c.volumes.insert("pv-1".into(), local_volume("pv-1", "n2"));
+        c.claims.insert(
+            ("default".into(), "bound".into()),
+            claim("bound", "local-path", Some("pv-1")),
+        );
+        c.claims.insert(
+            ("default".into(), "new".into()),
+            claim("new", "local-path", None),
+        );
+
+        let pinned = schedule(&mounting(pod("p", ""), "bound"), &c, 0).unwrap();
+        assert_eq!(
+            pinned,
+            Placement {
+                node: "n2".into(),
+                claims_to_provision: vec![],
+                volumes_ready: true
+            }
+        );
+
+        let delayed = schedule(&mounting(pod("p", ""), "new"), &c, 0).unwrap();
+        assert_eq!(delayed.claims_to_provision, ["new"]);
+        assert!(!delayed.volumes_ready);
+
+        assert_eq!(
+            failure(&mounting(pod("p", ""), "missing"), &c),
+            "0/2 nodes are available: persistentvolumeclaim \"missing\" not found. no new claims \
+             to deallocate, preemption: 0/2 nodes are available: 2 Preemption is not helpful for \
+             scheduling."
+        );
+        let mut on_n1_only = mounting(pod("p", ""), "bound");
+        on_n1_only.spec.as_mut().unwrap().node_selector =
+            Some([(HOSTNAME.to_string(), "n1".to_string())].into());
+        assert!(failure(&on_n1_only, &c).contains(
+            "1 node(s) didn't match Pod's node affinity/selector, 1 node(s) had volume node affinity conflict."
+        ));
+    }
+
+    #[test]
+    fn assumed_pods_are_counted_by_later_decisions() {
+        let mut c = cluster(vec![node("n1", "2", &[]), node("n2", "2", &[])], vec![]);
+        let mut placements = Vec::new();
+        for i in 0..4 {
+            let p = pod(&format!("p{i}"), "1");
+            let placement = schedule(&p, &c, i).unwrap();
+            c.assume(&p, &placement.node);
+            placements.push(placement.node);
+        }
+        placements.sort();
+        assert_eq!(placements, ["n1", "n1", "n2", "n2"]);
+        assert!(failure(&pod("p5", "1"), &c).contains("2 Insufficient cpu."));
+    }
+}
