@@ -9,6 +9,7 @@ pub mod defaults;
 pub mod field_error;
 pub mod meta;
 pub mod printers;
+pub mod protobuf;
 pub mod registry;
 pub mod selectors;
 pub mod smp;
