@@ -642,7 +642,7 @@ impl Scheduler {
                     debug!(pod = %key.name, %error, "binding not needed any more");
                     return;
                 }
-                self.retry_after_error(key, &format!("Binding rejected: {error}"));
+                self.retry_after_error(key, &format!("Binding rejected: {}", api_message(&error)));
             }
             Outcome::ClaimsAnnotated { key, uid } => {
                 if let Some(wait) = self.volume_waits.get_mut(&key)
@@ -659,7 +659,10 @@ impl Scheduler {
                 self.changed = true;
                 self.retry_after_error(
                     key,
-                    &format!("running PreBind plugin \"VolumeBinding\": {error}"),
+                    &format!(
+                        "running PreBind plugin \"VolumeBinding\": {}",
+                        api_message(&error)
+                    ),
                 );
             }
         }
@@ -749,6 +752,14 @@ impl Scheduler {
                 }
             }
         });
+    }
+}
+
+/// The server's own words for a failed request (its Status message), else the error.
+fn api_message(error: &Error) -> String {
+    match error {
+        Error::Kube(kube::Error::Api(status)) => status.message.clone(),
+        Error::Kube(other) => other.to_string(),
     }
 }
 

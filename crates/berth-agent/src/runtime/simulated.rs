@@ -5,7 +5,6 @@
 use std::collections::{BTreeSet, HashMap};
 use std::net::Ipv4Addr;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use jiff::Timestamp;
@@ -27,7 +26,6 @@ const CONTAINER_ID_SCHEME: &str = "berth-sim://";
 pub struct SimulatedRuntime {
     addresses: Mutex<AddressPool>,
     termination_delay: Duration,
-    next_container: AtomicU64,
 }
 
 impl SimulatedRuntime {
@@ -36,13 +34,7 @@ impl SimulatedRuntime {
         Ok(SimulatedRuntime {
             addresses: Mutex::new(AddressPool::new(pod_cidr)?),
             termination_delay,
-            next_container: AtomicU64::new(1),
         })
-    }
-
-    fn container_id(&self) -> String {
-        let serial = self.next_container.fetch_add(1, Ordering::Relaxed);
-        format!("{CONTAINER_ID_SCHEME}{serial:016x}")
     }
 
     fn addresses(&self) -> std::sync::MutexGuard<'_, AddressPool> {
@@ -59,12 +51,14 @@ impl PodRuntime for SimulatedRuntime {
         let uid = pod.metadata.uid.clone().unwrap_or_default();
         let address = self.addresses().allocate(&uid)?;
         let spec = pod.spec.as_ref();
-        let init_container_statuses = spec
-            .and_then(|spec| spec.init_containers.as_ref())
-            .into_iter()
-            .flatten()
-            .map(|container| {
-                let id = self.container_id();
+        let init_containers = spec
+            .and_then(|spec| spec.init_containers.as_deref())
+            .unwrap_or_default();
+        let init_container_statuses = init_containers
+            .iter()
+            .enumerate()
+            .map(|(index, container)| {
+                let id = container_id(&uid, index);
                 if is_sidecar(container) {
                     running_status(container, id, now)
                 } else {
@@ -76,7 +70,11 @@ impl PodRuntime for SimulatedRuntime {
             .map(|spec| spec.containers.as_slice())
             .unwrap_or_default()
             .iter()
-            .map(|container| running_status(container, self.container_id(), now))
+            .enumerate()
+            .map(|(index, container)| {
+                let id = container_id(&uid, init_containers.len() + index);
+                running_status(container, id, now)
+            })
             .collect();
         Ok(StartedPod {
             pod_ips: vec![address.to_string()],
@@ -119,6 +117,13 @@ impl PodRuntime for SimulatedRuntime {
     fn forget_pod(&self, uid: &str) {
         self.addresses().release(uid);
     }
+}
+
+/// A container ID unique in the cluster (pod UID and position), 64 hex digits like a
+/// real runtime's, and the same if a start is repeated.
+fn container_id(pod_uid: &str, index: usize) -> String {
+    let uid: String = pod_uid.chars().filter(char::is_ascii_hexdigit).collect();
+    format!("{CONTAINER_ID_SCHEME}{uid:0>32.32}{index:032x}")
 }
 
 /// A restartable init container (`restartPolicy: Always`) keeps running beside the others.
@@ -407,6 +412,10 @@ mod tests {
             .map(|s| s.container_id.clone().unwrap())
             .collect();
         assert_eq!(ids.len(), 4, "container IDs are unique");
+        assert!(
+            ids.iter()
+                .all(|id| id.len() == CONTAINER_ID_SCHEME.len() + 64)
+        );
 
         let mut running_pod = pod("u1", &["web", "log"], &[]);
         running_pod.status = Some(k8s_openapi::api::core::v1::PodStatus {
