@@ -57,7 +57,7 @@ def test_acknowledged_creates_survive_kill_9(fresh_servers):
         thread.start()
     # Let the writers get going, then kill the server while requests are in flight.
     deadline = time.monotonic() + 20
-    while len(acknowledged) < 300 and time.monotonic() < deadline:
+    while len(acknowledged) < 1000 and time.monotonic() < deadline:
         time.sleep(0.05)
     server.kill9()
     stop.set()
