@@ -1936,3 +1936,925 @@ static SUBJECT_ACCESS_REVIEW_STATUS: Message = Message::new(
         omit(4, "denied", Scalar::Bool),
     ],
 );
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// A minimal protobuf writer for building test bodies by hand.
+    #[derive(Default)]
+    struct Enc(Vec<u8>);
+
+    impl Enc {
+        fn new() -> Self {
+            Enc::default()
+        }
+
+        fn raw_varint(mut self, mut value: u64) -> Self {
+            while value >= 0x80 {
+                self.0.push((value as u8) | 0x80);
+                value >>= 7;
+            }
+            self.0.push(value as u8);
+            self
+        }
+
+        fn key(self, number: u32, wire: u8) -> Self {
+            self.raw_varint((u64::from(number) << 3) | u64::from(wire))
+        }
+
+        fn int(self, number: u32, value: i64) -> Self {
+            self.key(number, 0).raw_varint(value as u64)
+        }
+
+        fn bytes(self, number: u32, value: &[u8]) -> Self {
+            let mut enc = self.key(number, 2).raw_varint(value.len() as u64);
+            enc.0.extend_from_slice(value);
+            enc
+        }
+
+        fn str(self, number: u32, value: &str) -> Self {
+            self.bytes(number, value.as_bytes())
+        }
+
+        fn msg(self, number: u32, message: Enc) -> Self {
+            self.bytes(number, &message.0)
+        }
+
+        fn entry(self, number: u32, key: &str, value: &str) -> Self {
+            self.msg(number, Enc::new().str(1, key).str(2, value))
+        }
+
+        fn fixed32(self, number: u32, value: u32) -> Self {
+            let mut enc = self.key(number, 5);
+            enc.0.extend_from_slice(&value.to_le_bytes());
+            enc
+        }
+
+        fn fixed64(self, number: u32, value: u64) -> Self {
+            let mut enc = self.key(number, 1);
+            enc.0.extend_from_slice(&value.to_le_bytes());
+            enc
+        }
+    }
+
+    /// `k8s\0` + runtime.Unknown, as client-go writes it (empty encoding and content type).
+    fn body(api_version: &str, kind: &str, object: Enc) -> Vec<u8> {
+        let type_meta = Enc::new().str(1, api_version).str(2, kind);
+        let unknown = Enc::new()
+            .msg(1, type_meta)
+            .msg(2, object)
+            .str(3, "")
+            .str(4, "");
+        [MAGIC, &unknown.0].concat()
+    }
+
+    /// ObjectMeta as gogo-protobuf writes a bare `{name}`: every value field present, empty.
+    fn meta(name: &str) -> Enc {
+        Enc::new()
+            .str(1, name)
+            .str(2, "")
+            .str(3, "")
+            .str(4, "")
+            .str(5, "")
+            .str(6, "")
+            .int(7, 0)
+            .bytes(8, &[])
+    }
+
+    fn quantity(value: &str) -> Enc {
+        Enc::new().str(1, value)
+    }
+
+    fn decode(api_version: &str, kind: &str, object: Enc) -> Value {
+        decode_object(&body(api_version, kind, object)).expect("decodes")
+    }
+
+    fn fixture(name: &str) -> Value {
+        let path = format!(
+            "{}/tests/fixtures/protobuf/{name}.pb",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        decode_object(&std::fs::read(&path).expect("fixture exists")).expect("fixture decodes")
+    }
+
+    // --- bodies captured from kubectl v1.37 ---------------------------------------------------
+
+    #[test]
+    fn kubectl_create_namespace() {
+        assert_eq!(
+            fixture("namespace"),
+            json!({"kind": "Namespace", "apiVersion": "v1",
+                   "metadata": {"name": "capns", "creationTimestamp": null}, "spec": {}, "status": {}})
+        );
+    }
+
+    #[test]
+    fn kubectl_create_configmap() {
+        assert_eq!(
+            fixture("configmap"),
+            json!({"kind": "ConfigMap", "apiVersion": "v1",
+                   "metadata": {"name": "cm1", "creationTimestamp": null}, "data": {"a": "b", "c": "d"}})
+        );
+    }
+
+    #[test]
+    fn kubectl_create_secrets() {
+        assert_eq!(
+            fixture("secret_generic"),
+            json!({"kind": "Secret", "apiVersion": "v1", "metadata": {"name": "s1", "creationTimestamp": null},
+                   "data": {"user": "YWRtaW4="}, "type": "Opaque"})
+        );
+        let docker = fixture("secret_docker_registry");
+        assert_eq!(docker["type"], "kubernetes.io/dockerconfigjson");
+        let config = base64::engine::general_purpose::STANDARD
+            .decode(docker["data"][".dockerconfigjson"].as_str().unwrap())
+            .unwrap();
+        assert_eq!(
+            serde_json::from_slice::<Value>(&config).unwrap(),
+            json!({"auths": {"reg.example": {"username": "u", "password": "p", "auth": "dTpw"}}})
+        );
+    }
+
+    #[test]
+    fn kubectl_create_serviceaccount() {
+        assert_eq!(
+            fixture("serviceaccount"),
+            json!({"kind": "ServiceAccount", "apiVersion": "v1",
+                   "metadata": {"name": "sa1", "creationTimestamp": null}})
+        );
+    }
+
+    #[test]
+    fn kubectl_create_services() {
+        assert_eq!(
+            fixture("service_clusterip"),
+            json!({"kind": "Service", "apiVersion": "v1",
+                   "metadata": {"name": "svc1", "creationTimestamp": null, "labels": {"app": "svc1"}},
+                   "spec": {"ports": [{"name": "80-8080", "protocol": "TCP", "port": 80, "targetPort": 8080}],
+                            "selector": {"app": "svc1"}, "type": "ClusterIP"},
+                   "status": {"loadBalancer": {}}})
+        );
+        assert_eq!(
+            fixture("service_nodeport")["spec"]["ports"],
+            json!([{"name": "80-8080", "protocol": "TCP", "port": 80, "targetPort": 8080, "nodePort": 30080}])
+        );
+        assert_eq!(
+            fixture("service_externalname")["spec"],
+            json!({"selector": {"app": "en1"}, "type": "ExternalName", "externalName": "example.com"})
+        );
+    }
+
+    #[test]
+    fn kubectl_create_roles() {
+        assert_eq!(
+            fixture("role"),
+            json!({"kind": "Role", "apiVersion": "rbac.authorization.k8s.io/v1",
+                   "metadata": {"name": "r1", "creationTimestamp": null},
+                   "rules": [{"verbs": ["get", "list"], "apiGroups": [""], "resources": ["pods", "configmaps"],
+                              "resourceNames": ["x"]}]})
+        );
+        assert_eq!(
+            fixture("clusterrole")["rules"],
+            json!([{"verbs": ["get"], "apiGroups": [""], "resources": ["nodes"]},
+                   {"verbs": ["get"], "nonResourceURLs": ["/healthz"]}])
+        );
+        assert_eq!(
+            fixture("clusterrole_aggregation"),
+            json!({"kind": "ClusterRole", "apiVersion": "rbac.authorization.k8s.io/v1",
+                   "metadata": {"name": "agg", "creationTimestamp": null},
+                   "aggregationRule": {"clusterRoleSelectors": [{"matchLabels": {"foo": "bar"}}]}})
+        );
+    }
+
+    #[test]
+    fn kubectl_create_bindings() {
+        assert_eq!(
+            fixture("rolebinding"),
+            json!({"kind": "RoleBinding", "apiVersion": "rbac.authorization.k8s.io/v1",
+                   "metadata": {"name": "rb1", "creationTimestamp": null},
+                   "subjects": [
+                       {"kind": "User", "apiGroup": "rbac.authorization.k8s.io", "name": "alice"},
+                       {"kind": "Group", "apiGroup": "rbac.authorization.k8s.io", "name": "devs"},
+                       {"kind": "ServiceAccount", "name": "sa1", "namespace": "default"}],
+                   "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "r1"}})
+        );
+        assert_eq!(
+            fixture("clusterrolebinding"),
+            json!({"kind": "ClusterRoleBinding", "apiVersion": "rbac.authorization.k8s.io/v1",
+                   "metadata": {"name": "crb1", "creationTimestamp": null},
+                   "subjects": [{"kind": "User", "apiGroup": "rbac.authorization.k8s.io", "name": "bob"}],
+                   "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "cr1"}})
+        );
+    }
+
+    #[test]
+    fn kubectl_debug_node_pod() {
+        assert_eq!(
+            fixture("pod_debug_node"),
+            json!({"kind": "Pod", "apiVersion": "v1",
+                   "metadata": {"name": "node-debugger-n1-9f9rx", "creationTimestamp": null,
+                                "labels": {"app.kubernetes.io/managed-by": "kubectl-debug"}},
+                   "spec": {
+                       "volumes": [{"name": "host-root", "hostPath": {"path": "/"}}],
+                       "containers": [{"name": "debugger", "image": "busybox", "command": ["true"], "resources": {},
+                                       "volumeMounts": [{"name": "host-root", "mountPath": "/host"}],
+                                       "terminationMessagePolicy": "File"}],
+                       "restartPolicy": "Never", "nodeName": "n1", "hostNetwork": true, "hostPID": true,
+                       "hostIPC": true, "tolerations": [{"operator": "Exists"}]}})
+        );
+    }
+
+    /// `kubectl debug --copy-to` of a pod that used probes, env sources, quantities, volumes and
+    /// security contexts (including zero values that must survive: runAsUser 0, grace period 0).
+    #[test]
+    fn kubectl_debug_copied_pod() {
+        let pod = fixture("pod_debug_copy");
+        assert_eq!(pod["metadata"]["name"], "rich-copy");
+        assert_eq!(pod["metadata"]["labels"], json!({"app": "rich"}));
+        assert_eq!(pod["metadata"]["annotations"]["note"], "x");
+        assert_eq!(
+            pod["spec"],
+            json!({
+                "volumes": [
+                    {"name": "cfg", "configMap": {"name": "cm1", "items": [{"key": "a", "path": "a.txt"}],
+                                                  "defaultMode": 420}},
+                    {"name": "scratch", "emptyDir": {"sizeLimit": "1Gi"}}],
+                "containers": [
+                    {"name": "app", "image": "nginx:1.25", "command": ["nginx", "-g", "daemon off;"],
+                     "ports": [{"name": "http", "containerPort": 80, "protocol": "TCP"}],
+                     "env": [{"name": "A", "value": "1"},
+                             {"name": "POD", "valueFrom": {"fieldRef": {"apiVersion": "v1",
+                                                                        "fieldPath": "metadata.name"}}}],
+                     "resources": {"limits": {"memory": "128Mi"}, "requests": {"cpu": "100m", "memory": "64Mi"}},
+                     "volumeMounts": [{"name": "cfg", "readOnly": true, "mountPath": "/etc/cfg"}],
+                     "livenessProbe": {"tcpSocket": {"port": 80}, "initialDelaySeconds": 3, "timeoutSeconds": 1,
+                                       "periodSeconds": 10, "successThreshold": 1, "failureThreshold": 3},
+                     "readinessProbe": {"httpGet": {"path": "/healthz", "port": "http", "scheme": "HTTP"},
+                                        "timeoutSeconds": 1, "periodSeconds": 5, "successThreshold": 1,
+                                        "failureThreshold": 3},
+                     "terminationMessagePath": "/dev/termination-log", "imagePullPolicy": "IfNotPresent",
+                     "securityContext": {"capabilities": {"drop": ["ALL"]}, "readOnlyRootFilesystem": true,
+                                         "allowPrivilegeEscalation": false},
+                     "terminationMessagePolicy": "File"},
+                    {"name": "dbg", "image": "busybox", "command": ["sleep", "1"], "resources": {},
+                     "securityContext": {"capabilities": {"add": ["SYS_PTRACE"]}},
+                     "terminationMessagePolicy": "File"}],
+                "restartPolicy": "Always", "terminationGracePeriodSeconds": 0, "dnsPolicy": "ClusterFirst",
+                "serviceAccountName": "default", "serviceAccount": "default",
+                "securityContext": {"runAsUser": 0, "supplementalGroups": [5, 6], "fsGroup": 2000},
+                "schedulerName": "default-scheduler",
+                "tolerations": [
+                    {"key": "k", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 30},
+                    {"key": "node.kubernetes.io/not-ready", "operator": "Exists", "effect": "NoExecute",
+                     "tolerationSeconds": 300},
+                    {"key": "node.kubernetes.io/unreachable", "operator": "Exists", "effect": "NoExecute",
+                     "tolerationSeconds": 300}],
+                "shareProcessNamespace": true, "enableServiceLinks": true})
+        );
+    }
+
+    #[test]
+    fn kubectl_drain_delete_options() {
+        assert_eq!(
+            fixture("deleteoptions"),
+            json!({"kind": "DeleteOptions", "apiVersion": "v1", "gracePeriodSeconds": 3})
+        );
+    }
+
+    #[test]
+    fn kubectl_auth_and_token_requests() {
+        assert_eq!(
+            fixture("tokenrequest"),
+            json!({"kind": "TokenRequest", "apiVersion": "authentication.k8s.io/v1",
+                   "metadata": {"creationTimestamp": null}, "spec": {},
+                   "status": {"token": "", "expirationTimestamp": null}})
+        );
+        assert_eq!(
+            fixture("selfsubjectaccessreview"),
+            json!({"kind": "SelfSubjectAccessReview", "apiVersion": "authorization.k8s.io/v1",
+                   "metadata": {"creationTimestamp": null},
+                   "spec": {"resourceAttributes": {"namespace": "default", "verb": "get", "resource": "pods"}},
+                   "status": {"allowed": false}})
+        );
+        assert_eq!(
+            fixture("selfsubjectreview"),
+            json!({"kind": "SelfSubjectReview", "apiVersion": "authentication.k8s.io/v1",
+                   "metadata": {"creationTimestamp": null}, "status": {"userInfo": {}}})
+        );
+    }
+
+    // --- hand-built messages, one per kind -------------------------------------------------------
+
+    #[test]
+    fn object_meta_fields() {
+        let owner = Enc::new()
+            .str(1, "StatefulSet")
+            .str(3, "web")
+            .str(4, "u-1")
+            .str(5, "apps/v1")
+            .int(6, 1)
+            .int(7, 0);
+        let managed = Enc::new()
+            .str(1, "kubectl")
+            .str(2, "Apply")
+            .str(3, "v1")
+            .msg(4, Enc::new().int(1, 1_700_000_000))
+            .str(6, "FieldsV1")
+            .msg(7, Enc::new().str(1, r#"{"f:data":{"f:a":{}}}"#))
+            .str(8, "");
+        let metadata = Enc::new()
+            .str(1, "")
+            .str(2, "web-")
+            .str(3, "ns")
+            .str(5, "uid-1")
+            .str(6, "42")
+            .int(7, 3)
+            .msg(8, Enc::new().int(1, 1_700_000_000).int(2, 999))
+            .msg(9, Enc::new().int(1, 1_700_000_030))
+            .int(10, 0)
+            .entry(11, "app", "web")
+            .entry(12, "note", "")
+            .msg(13, owner)
+            .str(14, "example.com/a")
+            .str(14, "example.com/b")
+            .msg(17, managed);
+        let object = Enc::new()
+            .msg(1, metadata)
+            .entry(2, "k", "v")
+            .msg(3, Enc::new().str(1, "bin").bytes(2, &[0, 1, 255]))
+            .int(4, 0);
+        assert_eq!(
+            decode("v1", "ConfigMap", object),
+            json!({"kind": "ConfigMap", "apiVersion": "v1",
+                   "metadata": {
+                       "generateName": "web-", "namespace": "ns", "uid": "uid-1", "resourceVersion": "42",
+                       "generation": 3, "creationTimestamp": "2023-11-14T22:13:20Z",
+                       "deletionTimestamp": "2023-11-14T22:13:50Z", "deletionGracePeriodSeconds": 0,
+                       "labels": {"app": "web"}, "annotations": {"note": ""},
+                       "ownerReferences": [{"kind": "StatefulSet", "name": "web", "uid": "u-1",
+                                            "apiVersion": "apps/v1", "controller": true,
+                                            "blockOwnerDeletion": false}],
+                       "finalizers": ["example.com/a", "example.com/b"],
+                       "managedFields": [{"manager": "kubectl", "operation": "Apply", "apiVersion": "v1",
+                                          "time": "2023-11-14T22:13:20Z", "fieldsType": "FieldsV1",
+                                          "fieldsV1": {"f:data": {"f:a": {}}}}]},
+                   "data": {"k": "v"}, "binaryData": {"bin": "AAH/"}, "immutable": false})
+        );
+    }
+
+    #[test]
+    fn namespace_spec_finalizers() {
+        let object = Enc::new()
+            .msg(1, meta("team"))
+            .msg(2, Enc::new().str(1, "kubernetes"));
+        assert_eq!(
+            decode("v1", "Namespace", object),
+            json!({"kind": "Namespace", "apiVersion": "v1", "metadata": {"name": "team", "creationTimestamp": null},
+                   "spec": {"finalizers": ["kubernetes"]}})
+        );
+    }
+
+    #[test]
+    fn secret_data_is_base64_and_string_data_is_text() {
+        let object = Enc::new()
+            .msg(1, meta("s"))
+            .msg(2, Enc::new().str(1, "password").bytes(2, b"hunter2"))
+            .str(3, "Opaque")
+            .entry(4, "user", "admin")
+            .int(5, 1);
+        assert_eq!(
+            decode("v1", "Secret", object),
+            json!({"kind": "Secret", "apiVersion": "v1", "metadata": {"name": "s", "creationTimestamp": null},
+                   "data": {"password": "aHVudGVyMg=="}, "type": "Opaque", "stringData": {"user": "admin"},
+                   "immutable": true})
+        );
+    }
+
+    #[test]
+    fn service_account_references() {
+        let object = Enc::new()
+            .msg(1, meta("builder"))
+            .msg(2, Enc::new().str(3, "builder-token"))
+            .msg(3, Enc::new().str(1, "regcred"))
+            .int(4, 0);
+        assert_eq!(
+            decode("v1", "ServiceAccount", object),
+            json!({"kind": "ServiceAccount", "apiVersion": "v1",
+                   "metadata": {"name": "builder", "creationTimestamp": null},
+                   "secrets": [{"name": "builder-token"}], "imagePullSecrets": [{"name": "regcred"}],
+                   "automountServiceAccountToken": false})
+        );
+    }
+
+    #[test]
+    fn service_spec_ports_and_affinity() {
+        let named_target = Enc::new().int(1, 1).int(2, 0).str(3, "http");
+        let port = Enc::new()
+            .str(1, "web")
+            .str(2, "TCP")
+            .int(3, 80)
+            .msg(4, named_target)
+            .int(5, 0);
+        let spec = Enc::new()
+            .msg(1, port)
+            .entry(2, "app", "web")
+            .str(3, "None")
+            .str(4, "ClusterIP")
+            .str(7, "ClientIP")
+            .int(13, 0)
+            .msg(14, Enc::new().msg(1, Enc::new().int(1, 600)))
+            .str(17, "SingleStack")
+            .str(18, "None")
+            .str(19, "IPv4")
+            .str(22, "Cluster");
+        let object = Enc::new()
+            .msg(1, meta("web"))
+            .msg(2, spec)
+            .msg(3, Enc::new().msg(1, Enc::new()));
+        assert_eq!(
+            decode("v1", "Service", object),
+            json!({"kind": "Service", "apiVersion": "v1", "metadata": {"name": "web", "creationTimestamp": null},
+                   "spec": {"ports": [{"name": "web", "protocol": "TCP", "port": 80, "targetPort": "http"}],
+                            "selector": {"app": "web"}, "clusterIP": "None", "type": "ClusterIP",
+                            "sessionAffinity": "ClientIP",
+                            "sessionAffinityConfig": {"clientIP": {"timeoutSeconds": 600}},
+                            "ipFamilyPolicy": "SingleStack", "clusterIPs": ["None"], "ipFamilies": ["IPv4"],
+                            "internalTrafficPolicy": "Cluster"},
+                   "status": {"loadBalancer": {}}})
+        );
+    }
+
+    #[test]
+    fn pod_spec_containers_volumes_and_scheduling() {
+        // SecretKeySelector embeds LocalObjectReference (field 1) inline.
+        let secret_key = Enc::new()
+            .msg(1, Enc::new().str(1, "db"))
+            .str(2, "password")
+            .int(3, 0);
+        let env = Enc::new()
+            .str(1, "PGPASSWORD")
+            .msg(3, Enc::new().msg(4, secret_key));
+        let resources = Enc::new()
+            .msg(1, Enc::new().str(1, "memory").msg(2, quantity("1Gi")))
+            .msg(2, Enc::new().str(1, "cpu").msg(2, quantity("250m")));
+        let probe = Enc::new()
+            .msg(1, Enc::new().msg(1, Enc::new().str(1, "pg_isready")))
+            .int(4, 10);
+        let container = Enc::new()
+            .str(1, "db")
+            .str(2, "postgres:16")
+            .str(3, "postgres")
+            .str(4, "-c")
+            .str(4, "fsync=off")
+            .msg(6, Enc::new().str(1, "pg").int(3, 5432).str(4, "TCP"))
+            .msg(7, env)
+            .msg(8, resources)
+            .msg(9, Enc::new().str(1, "data").str(3, "/var/lib/postgresql"))
+            .msg(10, probe)
+            .msg(
+                12,
+                Enc::new().msg(2, Enc::new().msg(4, Enc::new().int(1, 5))),
+            )
+            .str(14, "Always")
+            .int(16, 1)
+            .int(18, 1);
+        let volume_from_secret = Enc::new()
+            .str(1, "certs")
+            .msg(2, Enc::new().msg(6, Enc::new().str(1, "tls").int(3, 0o400)));
+        let volume_from_claim = Enc::new()
+            .str(1, "data")
+            .msg(2, Enc::new().msg(10, Enc::new().str(1, "pgdata")));
+        // NodeAffinity{required: NodeSelector{terms: [NodeSelectorTerm{matchExpressions: [..]}]}}
+        let requirement = Enc::new().str(1, "zone").str(2, "In").str(3, "a");
+        let node_affinity = Enc::new().msg(1, Enc::new().msg(1, Enc::new().msg(1, requirement)));
+        let spread = Enc::new()
+            .int(1, 1)
+            .str(2, "kubernetes.io/hostname")
+            .str(3, "DoNotSchedule")
+            .msg(
+                4,
+                Enc::new().msg(2, Enc::new().str(1, "app").str(2, "Exists")),
+            );
+        let debug = Enc::new()
+            .msg(1, Enc::new().str(1, "dbg").str(2, "busybox"))
+            .str(2, "db");
+        let spec = Enc::new()
+            .msg(1, volume_from_secret)
+            .msg(1, volume_from_claim)
+            .msg(2, container)
+            .msg(20, Enc::new().str(1, "init").str(2, "busybox"))
+            .str(3, "Always")
+            .int(4, 0)
+            .str(6, "ClusterFirst")
+            .entry(7, "disk", "ssd")
+            .msg(
+                14,
+                Enc::new()
+                    .int(2, 0)
+                    .int(3, 1)
+                    .key(4, 2)
+                    .raw_varint(2)
+                    .raw_varint(5)
+                    .raw_varint(6),
+            )
+            .msg(18, Enc::new().msg(1, node_affinity))
+            .msg(
+                22,
+                Enc::new()
+                    .str(1, "dedicated")
+                    .str(2, "Equal")
+                    .str(3, "db")
+                    .str(4, "NoSchedule"),
+            )
+            .int(25, 0)
+            .msg(33, spread)
+            .msg(34, debug);
+        let pod = decode("v1", "Pod", Enc::new().msg(1, meta("db-0")).msg(2, spec));
+        assert_eq!(
+            pod["spec"],
+            json!({
+                "volumes": [
+                    {"name": "certs", "secret": {"secretName": "tls", "defaultMode": 256}},
+                    {"name": "data", "persistentVolumeClaim": {"claimName": "pgdata"}}],
+                "containers": [{
+                    "name": "db", "image": "postgres:16", "command": ["postgres"], "args": ["-c", "fsync=off"],
+                    "ports": [{"name": "pg", "containerPort": 5432, "protocol": "TCP"}],
+                    "env": [{"name": "PGPASSWORD",
+                             "valueFrom": {"secretKeyRef": {"name": "db", "key": "password", "optional": false}}}],
+                    "resources": {"limits": {"memory": "1Gi"}, "requests": {"cpu": "250m"}},
+                    "volumeMounts": [{"name": "data", "mountPath": "/var/lib/postgresql"}],
+                    "livenessProbe": {"exec": {"command": ["pg_isready"]}, "periodSeconds": 10},
+                    "lifecycle": {"preStop": {"sleep": {"seconds": 5}}},
+                    "imagePullPolicy": "Always", "stdin": true, "tty": true}],
+                "initContainers": [{"name": "init", "image": "busybox"}],
+                "restartPolicy": "Always", "terminationGracePeriodSeconds": 0, "dnsPolicy": "ClusterFirst",
+                "nodeSelector": {"disk": "ssd"},
+                "securityContext": {"runAsUser": 0, "runAsNonRoot": true, "supplementalGroups": [5, 6]},
+                "affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
+                    "nodeSelectorTerms": [{"matchExpressions": [{"key": "zone", "operator": "In",
+                                                                 "values": ["a"]}]}]}}},
+                "tolerations": [{"key": "dedicated", "operator": "Equal", "value": "db", "effect": "NoSchedule"}],
+                "priority": 0,
+                "topologySpreadConstraints": [{"maxSkew": 1, "topologyKey": "kubernetes.io/hostname",
+                                               "whenUnsatisfiable": "DoNotSchedule",
+                                               "labelSelector": {"matchExpressions": [{"key": "app",
+                                                                                       "operator": "Exists"}]}}],
+                "ephemeralContainers": [{"name": "dbg", "image": "busybox", "targetContainerName": "db"}]})
+        );
+    }
+
+    #[test]
+    fn cluster_role_rules_and_aggregation() {
+        let rule = Enc::new()
+            .str(1, "get")
+            .str(1, "watch")
+            .str(2, "apps")
+            .str(3, "statefulsets")
+            .str(3, "statefulsets/scale");
+        let selector = Enc::new().msg(
+            2,
+            Enc::new()
+                .str(1, "rbac.example.com/aggregate")
+                .str(2, "In")
+                .str(3, "true"),
+        );
+        let object = Enc::new()
+            .msg(1, meta("reader"))
+            .msg(2, rule)
+            .msg(3, Enc::new().msg(1, selector));
+        assert_eq!(
+            decode("rbac.authorization.k8s.io/v1", "ClusterRole", object),
+            json!({"kind": "ClusterRole", "apiVersion": "rbac.authorization.k8s.io/v1",
+                   "metadata": {"name": "reader", "creationTimestamp": null},
+                   "rules": [{"verbs": ["get", "watch"], "apiGroups": ["apps"],
+                              "resources": ["statefulsets", "statefulsets/scale"]}],
+                   "aggregationRule": {"clusterRoleSelectors": [{"matchExpressions": [
+                       {"key": "rbac.example.com/aggregate", "operator": "In", "values": ["true"]}]}]}})
+        );
+        let role = decode(
+            "rbac.authorization.k8s.io/v1",
+            "Role",
+            Enc::new()
+                .msg(1, meta("r"))
+                .msg(2, Enc::new().str(5, "/healthz")),
+        );
+        assert_eq!(role["rules"], json!([{"nonResourceURLs": ["/healthz"]}]));
+    }
+
+    #[test]
+    fn bindings_keep_required_role_ref_fields() {
+        let subject = Enc::new()
+            .str(1, "ServiceAccount")
+            .str(2, "")
+            .str(3, "builder")
+            .str(4, "ci");
+        let role_ref = Enc::new().str(1, "").str(2, "Role").str(3, "deployer");
+        let object = Enc::new()
+            .msg(1, meta("deployers"))
+            .msg(2, subject)
+            .msg(3, role_ref);
+        for kind in ["RoleBinding", "ClusterRoleBinding"] {
+            let binding = decode(
+                "rbac.authorization.k8s.io/v1",
+                kind,
+                Enc::new()
+                    .msg(1, meta("b"))
+                    .msg(2, Enc::new().str(1, "User").str(3, "u")),
+            );
+            assert_eq!(
+                binding["subjects"],
+                json!([{"kind": "User", "name": "u"}]),
+                "{kind}"
+            );
+        }
+        let binding = decode("rbac.authorization.k8s.io/v1", "RoleBinding", object);
+        assert_eq!(
+            binding["subjects"],
+            json!([{"kind": "ServiceAccount", "name": "builder", "namespace": "ci"}])
+        );
+        // RoleRef fields have no omitempty upstream, so even an empty apiGroup is sent.
+        assert_eq!(
+            binding["roleRef"],
+            json!({"apiGroup": "", "kind": "Role", "name": "deployer"})
+        );
+    }
+
+    #[test]
+    fn eviction_with_delete_options() {
+        let options = Enc::new()
+            .int(1, 0)
+            .msg(2, Enc::new().str(1, "uid-9").str(2, "17"))
+            .str(4, "Foreground")
+            .str(5, "All");
+        let object = Enc::new().msg(1, meta("db-0")).msg(2, options);
+        assert_eq!(
+            decode("policy/v1", "Eviction", object),
+            json!({"kind": "Eviction", "apiVersion": "policy/v1", "metadata": {"name": "db-0", "creationTimestamp": null},
+                   "deleteOptions": {"gracePeriodSeconds": 0, "preconditions": {"uid": "uid-9", "resourceVersion": "17"},
+                                     "propagationPolicy": "Foreground", "dryRun": ["All"]}})
+        );
+    }
+
+    #[test]
+    fn token_request_spec() {
+        let bound = Enc::new()
+            .str(1, "Pod")
+            .str(2, "v1")
+            .str(3, "web-0")
+            .str(4, "uid-3");
+        let spec = Enc::new()
+            .str(1, "https://kubernetes.default.svc")
+            .str(1, "vault")
+            .msg(3, bound)
+            .int(4, 3600)
+            .msg(
+                5,
+                Enc::new()
+                    .str(1, "admissionReviewAPIGroups")
+                    .msg(2, Enc::new().str(1, "apps")),
+            );
+        let object = Enc::new().msg(1, meta("")).msg(2, spec);
+        assert_eq!(
+            decode("authentication.k8s.io/v1", "TokenRequest", object)["spec"],
+            json!({"audiences": ["https://kubernetes.default.svc", "vault"],
+                   "boundObjectRef": {"kind": "Pod", "apiVersion": "v1", "name": "web-0", "uid": "uid-3"},
+                   "expirationSeconds": 3600, "attestations": {"admissionReviewAPIGroups": ["apps"]}})
+        );
+    }
+
+    #[test]
+    fn self_subject_access_review_attributes() {
+        let attributes = Enc::new()
+            .str(1, "prod")
+            .str(2, "delete")
+            .str(3, "apps")
+            .str(5, "statefulsets")
+            .str(6, "scale")
+            .str(7, "db");
+        let spec = Enc::new()
+            .msg(1, attributes)
+            .msg(2, Enc::new().str(1, "/metrics").str(2, "get"));
+        let review = decode(
+            "authorization.k8s.io/v1",
+            "SelfSubjectAccessReview",
+            Enc::new().msg(1, meta("")).msg(2, spec),
+        );
+        assert_eq!(
+            review["spec"],
+            json!({"resourceAttributes": {"namespace": "prod", "verb": "delete", "group": "apps",
+                                          "resource": "statefulsets", "subresource": "scale", "name": "db"},
+                   "nonResourceAttributes": {"path": "/metrics", "verb": "get"}})
+        );
+    }
+
+    // --- wire-format rules -----------------------------------------------------------------------
+
+    #[test]
+    fn unknown_fields_of_every_wire_type_are_skipped() {
+        let metadata = meta("cm")
+            .int(99, 7)
+            .fixed32(98, 1)
+            .fixed64(97, 2)
+            .str(96, "future");
+        let object = Enc::new()
+            .int(50, 1)
+            .msg(1, metadata)
+            .fixed64(51, 3)
+            .entry(2, "a", "b")
+            .fixed32(52, 4)
+            .str(53, "x");
+        assert_eq!(
+            decode("v1", "ConfigMap", object),
+            json!({"kind": "ConfigMap", "apiVersion": "v1", "metadata": {"name": "cm", "creationTimestamp": null},
+                   "data": {"a": "b"}})
+        );
+    }
+
+    #[test]
+    fn repeated_integers_may_be_packed_or_not() {
+        let packed = Enc::new()
+            .key(4, 2)
+            .raw_varint(3)
+            .raw_varint(1)
+            .raw_varint(2)
+            .raw_varint(3);
+        let mixed = Enc::new().int(4, 9).msg(4, Enc::new().raw_varint(10));
+        for (context, expected) in [(packed, json!([1, 2, 3])), (mixed, json!([9, 10]))] {
+            let spec = Enc::new().msg(14, context);
+            let pod = decode("v1", "Pod", Enc::new().msg(2, spec));
+            assert_eq!(
+                pod["spec"]["securityContext"]["supplementalGroups"],
+                expected
+            );
+        }
+    }
+
+    #[test]
+    fn negative_integers_decode_from_ten_byte_varints() {
+        let spec = Enc::new().int(25, -1).int(5, -30);
+        let pod = decode("v1", "Pod", Enc::new().msg(2, spec));
+        assert_eq!(pod["spec"]["priority"], -1);
+        assert_eq!(pod["spec"]["activeDeadlineSeconds"], -30);
+    }
+
+    #[test]
+    fn later_values_replace_scalars_and_merge_into_messages() {
+        let object = Enc::new()
+            .msg(1, Enc::new().str(1, "first").entry(11, "a", "1"))
+            .msg(1, Enc::new().str(1, "second").entry(11, "b", "2"))
+            .str(3, "Opaque")
+            .str(3, "");
+        assert_eq!(
+            decode("v1", "Secret", object),
+            json!({"kind": "Secret", "apiVersion": "v1", "metadata": {"name": "second", "labels": {"a": "1", "b": "2"}}})
+        );
+    }
+
+    #[test]
+    fn int_or_string_time_and_map_edge_values() {
+        let int_target = Enc::new().int(1, 0).int(2, 8080).str(3, "");
+        let port = Enc::new().int(3, 80).msg(4, int_target);
+        let spec = Enc::new()
+            .msg(1, port)
+            .msg(2, Enc::new().str(1, "empty-value"));
+        let service = decode("v1", "Service", Enc::new().msg(2, spec));
+        assert_eq!(
+            service["spec"]["ports"],
+            json!([{"port": 80, "targetPort": 8080}])
+        );
+        assert_eq!(service["spec"]["selector"], json!({"empty-value": ""}));
+
+        let limits = Enc::new()
+            .msg(1, Enc::new().str(1, "cpu"))
+            .msg(1, Enc::new().str(1, "memory").msg(2, Enc::new()));
+        let container = Enc::new().str(1, "c").msg(8, limits);
+        let pod = decode("v1", "Pod", Enc::new().msg(2, Enc::new().msg(2, container)));
+        assert_eq!(
+            pod["spec"]["containers"][0]["resources"],
+            json!({"limits": {"cpu": "0", "memory": "0"}})
+        );
+    }
+
+    #[test]
+    fn invalid_utf8_becomes_replacement_characters() {
+        let object = Enc::new().msg(1, Enc::new().bytes(1, b"bad\xffname"));
+        assert_eq!(
+            decode("v1", "ConfigMap", object)["metadata"]["name"],
+            "bad\u{fffd}name"
+        );
+    }
+
+    // --- errors ----------------------------------------------------------------------------------
+
+    fn error(body: &[u8]) -> ProtobufError {
+        decode_object(body).expect_err("must not decode")
+    }
+
+    #[test]
+    fn envelope_errors_match_upstream_messages() {
+        assert_eq!(error(b"").to_string(), "empty data");
+        assert_eq!(
+            error(br#"{"kind":"ConfigMap"}"#).to_string(),
+            "provided data does not appear to be a protobuf message, expected prefix [107 56 115 0]"
+        );
+        assert_eq!(error(b"k8s\0").to_string(), "empty body");
+        assert_eq!(
+            error(&body("v1", "", Enc::new())),
+            ProtobufError::MissingKind
+        );
+    }
+
+    #[test]
+    fn kinds_without_a_layout_are_unsupported_media() {
+        let err = error(&body(
+            "apps/v1",
+            "StatefulSet",
+            Enc::new().msg(1, meta("web")),
+        ));
+        assert!(err.is_unsupported_media_type());
+        assert_eq!(
+            err,
+            ProtobufError::UnsupportedKind {
+                api_version: "apps/v1".into(),
+                kind: "StatefulSet".into()
+            }
+        );
+        assert_eq!(
+            err.to_string(),
+            "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml"
+        );
+        assert!(!error(b"").is_unsupported_media_type());
+    }
+
+    #[test]
+    fn malformed_messages_are_bad_requests() {
+        let truncated = body("v1", "ConfigMap", meta("cm"));
+        let cases: Vec<(Vec<u8>, &str)> = vec![
+            (truncated[..truncated.len() - 3].to_vec(), "unexpected EOF"),
+            (
+                body(
+                    "v1",
+                    "ConfigMap",
+                    Enc::new().key(1, 2).raw_varint(40).str(1, "x"),
+                ),
+                "unexpected EOF",
+            ),
+            (
+                body("v1", "ConfigMap", Enc::new().msg(1, Enc::new().int(1, 5))),
+                "proto: wrong wireType = 0 for field name",
+            ),
+            (
+                body("v1", "ConfigMap", Enc::new().int(1, 5)),
+                "proto: wrong wireType = 0 for field metadata",
+            ),
+            (
+                body("v1", "ConfigMap", Enc::new().key(0, 0).raw_varint(1)),
+                "proto: ConfigMap: illegal tag 0 (wire type 0)",
+            ),
+            (
+                body("v1", "ConfigMap", Enc::new().key(7, 3)),
+                "proto: ConfigMap: illegal wireType 3",
+            ),
+            (
+                body(
+                    "v1",
+                    "ConfigMap",
+                    Enc::new().key(9, 0).raw_varint(u64::MAX).key(0, 0),
+                ),
+                "proto: ConfigMap: illegal tag 0 (wire type 0)",
+            ),
+        ];
+        for (bytes, message) in cases {
+            let err = error(&bytes);
+            assert!(!err.is_unsupported_media_type());
+            assert_eq!(err.to_string(), message);
+        }
+        let overlong = [MAGIC, &[0xff; 11]].concat();
+        assert_eq!(error(&overlong).to_string(), "proto: integer overflow");
+        let bad_fields = Enc::new().msg(17, Enc::new().msg(7, Enc::new().str(1, "{not json")));
+        assert!(
+            error(&body("v1", "ConfigMap", Enc::new().msg(1, bad_fields)))
+                .to_string()
+                .starts_with("invalid JSON in raw field")
+        );
+        let far_future = Enc::new().msg(1, Enc::new().msg(8, Enc::new().int(1, i64::MAX)));
+        assert_eq!(
+            error(&body("v1", "ConfigMap", far_future)).to_string(),
+            format!("proto: timestamp seconds {} out of range", i64::MAX)
+        );
+    }
+
+    #[test]
+    fn recognises_the_protobuf_media_type() {
+        assert!(is_protobuf("application/vnd.kubernetes.protobuf"));
+        assert!(is_protobuf(
+            "application/vnd.kubernetes.protobuf; charset=binary"
+        ));
+        assert!(is_protobuf(" Application/VND.Kubernetes.Protobuf "));
+        assert!(!is_protobuf("application/json"));
+        assert!(!is_protobuf("application/vnd.kubernetes.protobuf+json"));
+        assert!(!is_protobuf(""));
+    }
+}
