@@ -664,6 +664,7 @@ fn read_string_list(bytes: &[u8]) -> Result<Value, ProtobufError> {
 // meta/v1, v1.37). `keep` marks Go pointers and fields without `omitempty`. Left out on purpose:
 // PodStatus (never sent by clients, reset on create) and the deprecated in-tree volume plugins.
 
+/// runtime.TypeMeta, the envelope's type header (numbered apiVersion-first, unlike metav1.TypeMeta).
 static TYPE_META: Message = Message::new(
     "TypeMeta",
     &[
