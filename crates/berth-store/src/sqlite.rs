@@ -10,7 +10,7 @@ mod tests;
 mod writer;
 
 use std::collections::{BTreeMap, VecDeque};
-use std::fs::{File, OpenOptions, Permissions};
+use std::fs::{File, OpenOptions, Permissions, TryLockError};
 use std::ops::Bound;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
@@ -81,6 +81,8 @@ pub struct SqliteStore {
     shared: Arc<Shared>,
     requests: Mutex<Option<Sender<Request>>>,
     writer: Mutex<Option<JoinHandle<()>>>,
+    /// Holds the exclusive lock on the database file until the writer has stopped.
+    _lock: File,
 }
 
 /// What the store handle, the writer thread and the watch streams share.
@@ -253,6 +255,22 @@ fn restrict(path: &Path) -> Result<()> {
         .map_err(|e| Error::Database(format!("restricting {}: {e}", path.display())))
 }
 
+/// One writer assigns revisions: a second store on the same file would fork history. The
+/// lock (flock, apart from SQLite's own fcntl locks) is retried briefly, because a child
+/// process forked while the previous holder was closing keeps it until the child execs.
+fn lock_exclusively(file: &File) -> Result<(), TryLockError> {
+    let mut attempts = 0;
+    loop {
+        match file.try_lock() {
+            Err(TryLockError::WouldBlock) if attempts < 100 => {
+                attempts += 1;
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            other => return other,
+        }
+    }
+}
+
 /// `path` with `suffix` appended to its file name (SQLite's `-wal` and `-shm` files).
 fn sibling(path: &Path, suffix: &str) -> PathBuf {
     let mut name = path.as_os_str().to_os_string();
@@ -268,12 +286,18 @@ impl SqliteStore {
 
     pub fn open_with(path: &Path, options: SqliteOptions) -> Result<Arc<SqliteStore>> {
         let io_error = |e: std::io::Error| Error::Database(format!("{}: {e}", path.display()));
-        OpenOptions::new()
+        let file = OpenOptions::new()
             .create(true)
             .append(true)
             .mode(FILE_MODE)
             .open(path)
             .map_err(io_error)?;
+        lock_exclusively(&file).map_err(|e| match e {
+            TryLockError::WouldBlock => {
+                Error::Database(format!("{} is in use by another store", path.display()))
+            }
+            TryLockError::Error(e) => io_error(e),
+        })?;
         restrict(path)?;
         let mut conn = sql::open_writer(path)?;
         for suffix in ["-wal", "-shm"] {
@@ -332,6 +356,7 @@ impl SqliteStore {
             shared,
             requests: Mutex::new(Some(requests)),
             writer: Mutex::new(Some(writer)),
+            _lock: file,
         }))
     }
 

@@ -59,6 +59,13 @@ async fn conformance_with_history_in_sqlite() {
     conformance::run_all(&Factory::new(options)).await;
 }
 
+/// Awaits `future`, failing the test instead of hanging when it never finishes.
+async fn within<T>(future: impl std::future::Future<Output = T>) -> T {
+    tokio::time::timeout(Duration::from_secs(30), future)
+        .await
+        .expect("timed out")
+}
+
 fn put(key: &str, value: &[u8]) -> Op {
     Op::Put {
         key: key.into(),
@@ -104,7 +111,7 @@ async fn concurrent_transactions_share_commits() {
     }
     let mut revisions = Vec::new();
     for task in tasks {
-        match task.await.unwrap().unwrap() {
+        match within(task).await.unwrap().unwrap() {
             TxnResult::Committed { revision, .. } => revisions.push(revision),
             failed => panic!("unconditional txn failed: {failed:?}"),
         }
@@ -137,7 +144,7 @@ async fn a_watcher_that_falls_behind_is_closed() {
             .unwrap();
     }
     for revision in 1..=4 {
-        let event = stream.next().await.unwrap().unwrap();
+        let event = within(stream.next()).await.unwrap().unwrap();
         assert_eq!(
             event.revision(),
             revision,
@@ -145,11 +152,122 @@ async fn a_watcher_that_falls_behind_is_closed() {
         );
     }
     assert!(matches!(
-        stream.next().await,
+        within(stream.next()).await,
         Some(Err(Error::WatcherTooSlow))
     ));
-    assert!(stream.next().await.is_none());
+    assert!(within(stream.next()).await.is_none());
     store.close().await;
+}
+
+#[tokio::test]
+async fn one_store_per_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("locked.db");
+    let store = SqliteStore::open(&path).unwrap();
+    let second = SqliteStore::open(&path).map(|_| "a second store");
+    assert!(
+        matches!(&second, Err(Error::Database(m)) if m.contains("in use")),
+        "{second:?}"
+    );
+    store.close().await;
+    drop(store);
+    SqliteStore::open(&path).expect("the lock goes with the store");
+}
+
+/// Writes `count` keys under `prefix`, three per transaction, all at once (group commit keeps
+/// this fast). Returns the keys in revision order, then key order.
+async fn write_many(store: &Arc<SqliteStore>, prefix: &str, count: usize) -> Vec<(i64, String)> {
+    let txns = (0..count.div_ceil(3)).map(|t| {
+        let store = store.clone();
+        let keys: Vec<String> = (t * 3..(t * 3 + 3).min(count))
+            .map(|i| format!("{prefix}{i:05}"))
+            .collect();
+        async move {
+            let ops = keys.iter().map(|key| put(key, b"v")).collect();
+            match store.txn(vec![], ops).await.unwrap() {
+                TxnResult::Committed { revision, .. } => keys
+                    .into_iter()
+                    .map(|key| (revision, key))
+                    .collect::<Vec<_>>(),
+                failed => panic!("{failed:?}"),
+            }
+        }
+    });
+    let mut written: Vec<_> = futures::future::join_all(txns)
+        .await
+        .into_iter()
+        .flatten()
+        .collect();
+    written.sort();
+    written
+}
+
+fn revision_and_key(event: Result<Event>) -> (i64, String) {
+    let event = event.unwrap();
+    (event.revision(), event.key().to_string())
+}
+
+/// Replays longer than a page, with pages ending inside a revision, while writes go on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn long_replays_from_sqlite_race_with_writers() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = SqliteOptions {
+        recent_events: 10,
+        ..SqliteOptions::default()
+    };
+    let store = SqliteStore::open_with(&dir.path().join("replay.db"), options).unwrap();
+    let mut written = write_many(&store, "r/", 1300).await;
+    let writer = {
+        let store = store.clone();
+        tokio::spawn(async move { write_many(&store, "r/later/", 600).await })
+    };
+    let mut watchers = Vec::new();
+    for start in [0, written[400].0, written[1000].0] {
+        watchers.push((start, store.watch("r/", start).await.unwrap()));
+        tokio::task::yield_now().await;
+    }
+    written.extend(writer.await.unwrap());
+    for (start, stream) in watchers {
+        let due: Vec<(i64, String)> = written
+            .iter()
+            .filter(|(r, _)| *r > start)
+            .cloned()
+            .collect();
+        let seen: Vec<(i64, String)> =
+            within(stream.take(due.len()).map(revision_and_key).collect()).await;
+        assert_eq!(seen.len(), due.len(), "watch from {start}");
+        assert!(seen == due, "watch from {start}: events differ");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replay_overtaken_by_compaction_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = SqliteOptions {
+        recent_events: 10,
+        ..SqliteOptions::default()
+    };
+    let store = SqliteStore::open_with(&dir.path().join("overtaken.db"), options).unwrap();
+    write_many(&store, "o/", 1500).await;
+    let mut stream = store.watch("o/", 0).await.unwrap();
+    within(stream.next()).await.unwrap().unwrap();
+    store.compact(store.current_revision()).await.unwrap();
+    let mut delivered = 1;
+    let end = loop {
+        match within(stream.next()).await {
+            Some(Ok(_)) => delivered += 1,
+            other => break other,
+        }
+    };
+    assert!(
+        matches!(end, Some(Err(Error::Compacted { .. }))),
+        "{end:?} after {delivered}"
+    );
+    assert_eq!(
+        delivered, REPLAY_PAGE,
+        "the page read before the compaction is delivered"
+    );
+    assert!(within(stream.next()).await.is_none());
 }
 
 #[tokio::test]
@@ -178,7 +296,7 @@ async fn close_flushes_and_refuses_later_work() {
     assert!(matches!(store.watch("", 0).await, Err(Error::Closed)));
     assert!(matches!(store.compact(0).await, Err(Error::Closed)));
     let mut delivered = 0;
-    while let Some(event) = stream.next().await {
+    while let Some(event) = within(stream.next()).await {
         event.unwrap();
         delivered += 1;
     }
