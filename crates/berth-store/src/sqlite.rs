@@ -66,10 +66,10 @@ impl Default for SqliteOptions {
 /// Counters of the writer's work.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct StoreStats {
-    /// SQLite transactions that committed client transactions (one fsync each).
+    /// SQLite transactions that wrote client transactions (one fsync each).
     pub commit_batches: u64,
-    /// Client transactions answered by those batches.
-    pub committed_txns: u64,
+    /// Client transactions answered, committed or failed on a compare.
+    pub answered_txns: u64,
 }
 
 /// Events read from SQLite per step of a watch replay.
@@ -96,7 +96,7 @@ struct Shared {
 #[derive(Default)]
 struct Counters {
     commit_batches: AtomicU64,
-    committed_txns: AtomicU64,
+    answered_txns: AtomicU64,
 }
 
 struct State {
@@ -284,6 +284,8 @@ impl SqliteStore {
         SqliteStore::open_with(path, SqliteOptions::default())
     }
 
+    /// Opens (or creates) the store at `path` with the given tuning. The file and SQLite's
+    /// `-wal` and `-shm` files are made readable by their owner only.
     pub fn open_with(path: &Path, options: SqliteOptions) -> Result<Arc<SqliteStore>> {
         let io_error = |e: std::io::Error| Error::Database(format!("{}: {e}", path.display()));
         let file = OpenOptions::new()
@@ -368,7 +370,7 @@ impl SqliteStore {
     pub fn stats(&self) -> StoreStats {
         StoreStats {
             commit_batches: self.shared.stats.commit_batches.load(Ordering::Relaxed),
-            committed_txns: self.shared.stats.committed_txns.load(Ordering::Relaxed),
+            answered_txns: self.shared.stats.answered_txns.load(Ordering::Relaxed),
         }
     }
 

@@ -148,18 +148,16 @@ impl Writer {
                 debug!(
                     rows = staged.events.len(),
                     revision = staged.revision,
+                    // The time to insert the rows and fsync them.
                     commit_ms = commit_time.as_secs_f64() * 1000.0,
                     "committed batch"
                 );
-                self.shared
-                    .stats
-                    .commit_batches
-                    .fetch_add(1, Ordering::Relaxed);
-                self.shared
-                    .stats
-                    .committed_txns
+                let stats = &self.shared.stats;
+                stats
+                    .answered_txns
                     .fetch_add(txns.len() as u64, Ordering::Relaxed);
                 if !staged.events.is_empty() {
+                    stats.commit_batches.fetch_add(1, Ordering::Relaxed);
                     self.shared.publish(staged.events, staged.revision);
                 }
                 for (txn, result) in txns.into_iter().zip(staged.results) {
