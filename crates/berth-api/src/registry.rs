@@ -43,7 +43,8 @@ impl Subresource {
             Subresource::Scale => Some(("autoscaling", "v1", "Scale")),
             Subresource::Binding => Some(("", "v1", "Binding")),
             Subresource::Eviction => Some(("policy", "v1", "Eviction")),
-            Subresource::Exec | Subresource::Attach => Some(("", "v1", "PodExecOptions")),
+            Subresource::Exec => Some(("", "v1", "PodExecOptions")),
+            Subresource::Attach => Some(("", "v1", "PodAttachOptions")),
             Subresource::PortForward => Some(("", "v1", "PodPortForwardOptions")),
             Subresource::Log | Subresource::Status => None,
         }

@@ -165,34 +165,54 @@ impl FieldValidation {
     }
 }
 
-/// Decodes a JSON or YAML request body into a value.
-pub fn decode_body(content_type: &str, body: &[u8]) -> ApiResult<Value> {
+/// Decodes a JSON, YAML or Kubernetes-protobuf request body that should hold a `kind` object.
+pub fn decode_body(kind: &str, content_type: &str, body: &[u8]) -> ApiResult<Value> {
+    if berth_api::protobuf::is_protobuf(content_type) {
+        return berth_api::protobuf::decode_object(body).map_err(|e| {
+            if e.is_unsupported_media_type() {
+                ApiError::UnsupportedMediaType(e.to_string())
+            } else {
+                ApiError::BadRequest(unrecognized(kind, &e.to_string(), body))
+            }
+        });
+    }
     let media = content_type.split(';').next().unwrap_or("").trim();
-    match media {
+    let parsed = match media {
         "" | "application/json" | "*/*" => decode_json(body),
         "application/yaml" | "application/apply-patch+yaml" => decode_yaml(body),
-        "application/vnd.kubernetes.protobuf" => Err(ApiError::UnsupportedMediaType(format!(
-            "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml"
-        ))),
-        other => Err(ApiError::UnsupportedMediaType(format!(
-            "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (got {other})"
-        ))),
-    }
+        _ => {
+            return Err(ApiError::UnsupportedMediaType(
+                "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf".into(),
+            ));
+        }
+    };
+    parsed.map_err(|e| ApiError::BadRequest(unrecognized(kind, &e, body)))
 }
 
-pub fn decode_json(body: &[u8]) -> ApiResult<Value> {
-    serde_json::from_slice(body).map_err(|e| {
-        ApiError::BadRequest(format!("couldn't get version/kind; json parse error: {}", json_error_text(&e)))
-    })
+/// Upstream's frame for a body that does not decode: the expected kind, the decoder's
+/// error, and the first 30 bytes (as text when the body looks like JSON, else in hex).
+fn unrecognized(kind: &str, err: &str, body: &[u8]) -> String {
+    let head = &body[..body.len().min(30)];
+    let summary = match std::str::from_utf8(head) {
+        Ok(text) if body.first() == Some(&b'{') => text.to_string(),
+        _ => head.iter().map(|b| format!("{b:02x}")).collect(),
+    };
+    let ellipsis = if body.len() > 30 { " ..." } else { "" };
+    format!("the object provided is unrecognized (must be of type {kind}): {err} ({summary}{ellipsis})")
 }
 
-pub fn decode_yaml(body: &[u8]) -> ApiResult<Value> {
-    // JSON is YAML; try the strict JSON parser first for exact errors on JSON bodies.
+/// Parses JSON; the error is the parser's message.
+pub fn decode_json(body: &[u8]) -> Result<Value, String> {
+    serde_json::from_slice(body).map_err(|e| format!("couldn't get version/kind; json parse error: {}", json_error_text(&e)))
+}
+
+/// Parses YAML (JSON is YAML too); the error is the parser's message.
+pub fn decode_yaml(body: &[u8]) -> Result<Value, String> {
     if let Ok(v) = serde_json::from_slice::<Value>(body) {
         return Ok(v);
     }
-    let text = std::str::from_utf8(body).map_err(|_| ApiError::BadRequest("error converting YAML to JSON: invalid UTF-8".into()))?;
-    serde_saphyr::from_str::<Value>(text).map_err(|e| ApiError::BadRequest(format!("error converting YAML to JSON: yaml: {e}")))
+    let text = std::str::from_utf8(body).map_err(|_| "error converting YAML to JSON: invalid UTF-8".to_string())?;
+    serde_saphyr::from_str::<Value>(text).map_err(|e| format!("error converting YAML to JSON: yaml: {e}"))
 }
 
 fn json_error_text(e: &serde_json::Error) -> String {

@@ -48,7 +48,7 @@ pub async fn handle(state: &Arc<AppState>, req: Request, rp: ResourcePath, query
         }
         (&Method::POST, None, None) => {
             let body = read_body(body).await?;
-            create(state, &rp, &query, &headers, &body, rendering).await
+            create(state, &rp, &query, &headers, &body, rendering, "Update").await
         }
         (&Method::POST, Some(name), Some("binding")) => {
             let body = read_body(body).await?;
@@ -56,7 +56,7 @@ pub async fn handle(state: &Arc<AppState>, req: Request, rp: ResourcePath, query
         }
         (&Method::PUT, Some(name), _) => {
             let body = read_body(body).await?;
-            let new = decode_body(content_type(&headers), &body)?;
+            let new = decode_body(rt.kind, content_type(&headers), &body)?;
             replace(state, &rp, name, sub, new, &query, rendering).await
         }
         (&Method::PATCH, Some(name), _) => {
@@ -65,12 +65,12 @@ pub async fn handle(state: &Arc<AppState>, req: Request, rp: ResourcePath, query
         }
         (&Method::DELETE, Some(name), None) => {
             let body = read_body(body).await?;
-            let opts = DeleteOptions::parse(&query, &body)?;
+            let opts = DeleteOptions::parse(&query, content_type(&headers), &body)?;
             delete(state, rt, rp.namespace.as_deref(), name, &opts).await
         }
         (&Method::DELETE, None, None) if rt.collection_delete => {
             let body = read_body(body).await?;
-            let opts = DeleteOptions::parse(&query, &body)?;
+            let opts = DeleteOptions::parse(&query, content_type(&headers), &body)?;
             delete_collection(state, &rp, &query, &opts).await
         }
         _ => Err(ApiError::MethodNotAllowed),
@@ -330,7 +330,10 @@ fn normalize(rt: &'static ResourceType, obj: Value, fv: FieldValidation) -> ApiR
         match fv {
             FieldValidation::Strict => {
                 let msgs: Vec<String> = unknown.iter().map(|p| format!("unknown field \"{p}\"")).collect();
-                return Err(ApiError::BadRequest(format!("strict decoding error: {}", msgs.join(", "))));
+                return Err(ApiError::BadRequest(decode_error_message(
+                    rt,
+                    &format!("strict decoding error: {}", msgs.join(", ")),
+                )));
             }
             FieldValidation::Warn => warnings.extend(unknown.iter().map(|p| format!("unknown field \"{p}\""))),
             FieldValidation::Ignore => {}
@@ -377,6 +380,12 @@ pub fn canonical_bytes(rt: &ResourceType, obj: &Value) -> Vec<u8> {
     let mut metadata = obj.get("metadata").cloned().unwrap_or_else(|| json!({}));
     if let Some(m) = metadata.as_object_mut() {
         m.remove("resourceVersion");
+        // Go drops empty maps and lists from metadata when it encodes (omitempty).
+        m.retain(|_, v| match v {
+            Value::Object(o) => !o.is_empty(),
+            Value::Array(a) => !a.is_empty(),
+            _ => true,
+        });
     }
     out.insert("metadata".into(), metadata);
     if let Some(map) = obj.as_object() {
@@ -419,9 +428,10 @@ async fn create(
     headers: &HeaderMap,
     body: &[u8],
     rendering: Rendering,
+    operation: &str,
 ) -> ApiResult<Response> {
     let rt = rp.rt;
-    let mut obj = decode_body(content_type(headers), body)?;
+    let mut obj = decode_body(rt.kind, content_type(headers), body)?;
     check_type_meta(rt, &mut obj)?;
     let fv = FieldValidation::from_query(q)?;
     let dry_run = q.dry_run()?;
@@ -483,7 +493,7 @@ async fn create(
     if !errors.is_empty() {
         return Err(ApiError::invalid(rt, &name, errors));
     }
-    strategy::record_managed_fields(rt, None, &mut obj, q.get("fieldManager"), headers, "Update", None);
+    strategy::record_managed_fields(rt, None, &mut obj, q.get("fieldManager"), headers, operation, None);
     let obj = with_type_meta(rt, &obj);
     if dry_run {
         return Ok(respond_value(rt, &obj, rendering, StatusCode::CREATED, &warnings));
@@ -553,13 +563,13 @@ pub async fn update_object(
         let current_obj = current.as_ref().map(|kv| object_value(kv));
         let requested = compute(current_obj.as_ref())?;
         let Some(kv) = current else {
-            if requested.create_if_missing && strategy::allow_create_on_update(rt) && target == Target::Main {
+            if requested.create_if_missing && (operation == "Apply" || strategy::allow_create_on_update(rt)) && target == Target::Main {
                 // Fall back to create semantics.
                 let body = serde_json::to_vec(&requested.object).unwrap_or_default();
                 let rp = ResourcePath { rt, namespace: ns.map(str::to_string), name: None, subresource: None };
                 let mut h = headers.clone();
                 h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-                let resp = create(state, &rp, q, &h, &body, Rendering::Object).await?;
+                let resp = create(state, &rp, q, &h, &body, Rendering::Object, operation).await?;
                 let bytes = resp.into_body().collect().await.map_err(|e| ApiError::Internal(e.to_string()))?.to_bytes();
                 let object = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
                 return Ok((Updated { object, created: true }, Vec::new()));
@@ -732,7 +742,7 @@ async fn patch(
         return strategy::patch_scale(state, rp, name, patch_kind, body, q).await;
     }
     let patch_doc = match patch_kind {
-        crate::strategy::PatchKind::Apply => crate::request::decode_yaml(body)?,
+        crate::strategy::PatchKind::Apply => crate::request::decode_yaml(body).map_err(ApiError::BadRequest)?,
         _ => serde_json::from_slice::<Value>(body).map_err(|e| ApiError::BadRequest(format!("error decoding patch: {e}")))?,
     };
     let target = Target::from_sub(sub);
@@ -776,7 +786,7 @@ pub struct DeleteOptions {
 }
 
 impl DeleteOptions {
-    pub fn parse(q: &Query, body: &[u8]) -> ApiResult<DeleteOptions> {
+    pub fn parse(q: &Query, content_type: &str, body: &[u8]) -> ApiResult<DeleteOptions> {
         let mut o = DeleteOptions { dry_run: q.dry_run()?, ..Default::default() };
         o.grace_period_seconds = q.int("gracePeriodSeconds")?;
         o.propagation_policy = q.get("propagationPolicy").map(str::to_string);
@@ -786,8 +796,7 @@ impl DeleteOptions {
             }
         }
         if !body.iter().all(u8::is_ascii_whitespace) {
-            let v: Value = serde_json::from_slice(body)
-                .map_err(|e| ApiError::BadRequest(format!("error decoding DeleteOptions: {e}")))?;
+            let v = decode_body("DeleteOptions", content_type, body)?;
             if let Some(g) = v.get("gracePeriodSeconds").and_then(Value::as_i64) {
                 o.grace_period_seconds = Some(g);
             }
@@ -809,14 +818,17 @@ impl DeleteOptions {
         }
         if let Some(p) = &o.propagation_policy {
             if !matches!(p.as_str(), "Orphan" | "Background" | "Foreground") {
-                return Err(ApiError::invalid(
-                    registry::find("", "v1", "namespaces").expect("registered"),
-                    "",
-                    vec![berth_api::FieldError::not_supported("propagationPolicy", p.as_str(), &["Foreground", "Background", "Orphan", "nil"])],
-                ))
-                .map_err(|_| ApiError::BadRequest(format!(
-                    "DeleteOptions.meta.k8s.io \"\" is invalid: propagationPolicy: Unsupported value: \"{p}\": supported values: \"Foreground\", \"Background\", \"Orphan\", \"nil\""
-                )));
+                return Err(ApiError::Invalid {
+                    kind: "DeleteOptions.meta.k8s.io".into(),
+                    group: "meta.k8s.io".into(),
+                    kind_only: "DeleteOptions".into(),
+                    name: String::new(),
+                    errors: vec![berth_api::FieldError::not_supported(
+                        "propagationPolicy",
+                        p.as_str(),
+                        &["Foreground", "Background", "Orphan", "nil"],
+                    )],
+                });
             }
         }
         if o.grace_period_seconds.is_some_and(|g| g < 0) {
@@ -947,7 +959,7 @@ pub async fn ensure_system_namespaces(state: &AppState) -> ApiResult<()> {
         let rp = ResourcePath { rt, namespace: None, name: None, subresource: None };
         let mut headers = HeaderMap::new();
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        match create(state, &rp, &Query::default(), &headers, &body, Rendering::Object).await {
+        match create(state, &rp, &Query::default(), &headers, &body, Rendering::Object, "Update").await {
             Ok(_) | Err(ApiError::AlreadyExists { .. }) => {}
             Err(e) => return Err(e),
         }

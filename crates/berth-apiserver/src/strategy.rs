@@ -515,7 +515,7 @@ pub async fn patch_scale(state: &AppState, rp: &ResourcePath, name: &str, kind: 
 
 /// `POST pods/<name>/binding`: assigns the pod to a node, once.
 pub async fn bind_pod(state: &AppState, ns: &str, name: &str, headers: &HeaderMap, body: &[u8], q: &Query) -> ApiResult<Response> {
-    let binding = crate::request::decode_body(rest::content_type(headers), body)?;
+    let binding = crate::request::decode_body("Binding", rest::content_type(headers), body)?;
     let node = binding["target"]["name"].as_str().unwrap_or("").to_string();
     let pods = registry::find("", "v1", "pods").expect("registered");
     if node.is_empty() {

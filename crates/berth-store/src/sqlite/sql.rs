@@ -185,12 +185,14 @@ fn latest_versions(
     revision: i64,
     limit: usize,
 ) -> Result<Vec<Arc<KeyValue>>> {
+    // Walks the (key, revision) index in key order, so a page stops early; a version is the
+    // newest when no later one exists at or below `revision`.
     let sql = format!(
-        "SELECT l.key, l.value, l.create_revision, l.revision
-         FROM (SELECT key, MAX(revision) AS revision FROM log
-               WHERE key {} ?1 AND key < ?2 AND revision <= ?3 GROUP BY key) AS latest
-         JOIN log AS l ON l.key = latest.key AND l.revision = latest.revision
-         WHERE l.deleted = 0
+        "SELECT l.key, l.value, l.create_revision, l.revision FROM log AS l
+         WHERE l.key {} ?1 AND l.key < ?2 AND l.revision <= ?3
+           AND NOT EXISTS (SELECT 1 FROM log AS n
+                           WHERE n.key = l.key AND n.revision > l.revision AND n.revision <= ?3)
+           AND l.deleted = 0
          ORDER BY l.key
          LIMIT ?4",
         bounds.lower_operator()
