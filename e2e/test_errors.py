@@ -11,7 +11,8 @@ CONFLICT_TAIL = (
 )
 STS_IMMUTABLE = (
     "spec: Forbidden: updates to statefulset spec for fields other than 'replicas', 'ordinals', "
-    "'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' "
+    "'template', 'updateStrategy', 'revisionHistoryLimit', 'persistentVolumeClaimRetentionPolicy' "
+    "and 'minReadySeconds' "
     "are forbidden"
 )
 
