@@ -64,23 +64,52 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn required(field: impl Into<String>, detail: impl Into<String>) -> Self {
-        Self { kind: FieldErrorType::Required, field: field.into(), value: None, detail: detail.into() }
+        Self {
+            kind: FieldErrorType::Required,
+            field: field.into(),
+            value: None,
+            detail: detail.into(),
+        }
     }
 
-    pub fn invalid(field: impl Into<String>, value: impl Into<Value>, detail: impl Into<String>) -> Self {
-        Self { kind: FieldErrorType::Invalid, field: field.into(), value: Some(value.into()), detail: detail.into() }
+    pub fn invalid(
+        field: impl Into<String>,
+        value: impl Into<Value>,
+        detail: impl Into<String>,
+    ) -> Self {
+        Self {
+            kind: FieldErrorType::Invalid,
+            field: field.into(),
+            value: Some(value.into()),
+            detail: detail.into(),
+        }
     }
 
     pub fn forbidden(field: impl Into<String>, detail: impl Into<String>) -> Self {
-        Self { kind: FieldErrorType::Forbidden, field: field.into(), value: None, detail: detail.into() }
+        Self {
+            kind: FieldErrorType::Forbidden,
+            field: field.into(),
+            value: None,
+            detail: detail.into(),
+        }
     }
 
     pub fn duplicate(field: impl Into<String>, value: impl Into<Value>) -> Self {
-        Self { kind: FieldErrorType::Duplicate, field: field.into(), value: Some(value.into()), detail: String::new() }
+        Self {
+            kind: FieldErrorType::Duplicate,
+            field: field.into(),
+            value: Some(value.into()),
+            detail: String::new(),
+        }
     }
 
     pub fn not_found(field: impl Into<String>, value: impl Into<Value>) -> Self {
-        Self { kind: FieldErrorType::NotFound, field: field.into(), value: Some(value.into()), detail: String::new() }
+        Self {
+            kind: FieldErrorType::NotFound,
+            field: field.into(),
+            value: Some(value.into()),
+            detail: String::new(),
+        }
     }
 
     pub fn too_long(field: impl Into<String>, value: impl Into<Value>, max: usize) -> Self {
@@ -93,22 +122,33 @@ impl FieldError {
     }
 
     /// `Unsupported value: "X": supported values: "A", "B"`.
-    pub fn not_supported(field: impl Into<String>, value: impl Into<Value>, supported: &[&str]) -> Self {
+    pub fn not_supported(
+        field: impl Into<String>,
+        value: impl Into<Value>,
+        supported: &[&str],
+    ) -> Self {
         let detail = if supported.is_empty() {
             String::new()
         } else {
             let quoted: Vec<String> = supported.iter().map(|s| format!("\"{s}\"")).collect();
             format!("supported values: {}", quoted.join(", "))
         };
-        Self { kind: FieldErrorType::NotSupported, field: field.into(), value: Some(value.into()), detail }
+        Self {
+            kind: FieldErrorType::NotSupported,
+            field: field.into(),
+            value: Some(value.into()),
+            detail,
+        }
     }
 
     /// The message without the field path, as in `Status.details.causes[].message`:
     /// `Invalid value: "abc": must be ...`.
     pub fn message_body(&self) -> String {
         let mut out = self.kind.text().to_string();
-        let omit_value = matches!(self.kind, FieldErrorType::Required | FieldErrorType::Forbidden | FieldErrorType::Internal)
-            || (self.kind == FieldErrorType::TooLong && self.value.is_none());
+        let omit_value = matches!(
+            self.kind,
+            FieldErrorType::Required | FieldErrorType::Forbidden | FieldErrorType::Internal
+        ) || (self.kind == FieldErrorType::TooLong && self.value.is_none());
         if let (false, Some(v)) = (omit_value, &self.value) {
             out.push_str(": ");
             out.push_str(&render_value(v));
@@ -143,7 +183,10 @@ fn render_value(v: &Value) -> String {
         Value::Object(m) if m.values().all(Value::is_string) => {
             let mut entries: Vec<(&String, &Value)> = m.iter().collect();
             entries.sort_by(|a, b| a.0.cmp(b.0));
-            let body: Vec<String> = entries.iter().map(|(k, v)| format!("{k:?}:{:?}", v.as_str().unwrap_or(""))).collect();
+            let body: Vec<String> = entries
+                .iter()
+                .map(|(k, v)| format!("{k:?}:{:?}", v.as_str().unwrap_or("")))
+                .collect();
             format!("map[string]string{{{}}}", body.join(", "))
         }
         other => other.to_string(),
@@ -154,7 +197,13 @@ fn render_value(v: &Value) -> String {
 pub fn aggregate_message(errors: &[FieldError]) -> String {
     match errors {
         [one] => one.to_string(),
-        many => format!("[{}]", many.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")),
+        many => format!(
+            "[{}]",
+            many.iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
     }
 }
 
@@ -168,7 +217,11 @@ impl Path {
     }
 
     pub fn child(&self, name: &str) -> Self {
-        if self.0.is_empty() { Path(name.to_string()) } else { Path(format!("{}.{name}", self.0)) }
+        if self.0.is_empty() {
+            Path(name.to_string())
+        } else {
+            Path(format!("{}.{name}", self.0))
+        }
     }
 
     pub fn index(&self, i: usize) -> Self {
@@ -203,16 +256,37 @@ mod tests {
     #[test]
     fn messages_match_upstream_shapes() {
         let e = FieldError::invalid("spec.replicas", -1, "must be greater than or equal to 0");
-        assert_eq!(e.to_string(), "spec.replicas: Invalid value: -1: must be greater than or equal to 0");
+        assert_eq!(
+            e.to_string(),
+            "spec.replicas: Invalid value: -1: must be greater than or equal to 0"
+        );
         let e = FieldError::required("spec.selector", "");
         assert_eq!(e.to_string(), "spec.selector: Required value");
-        let e = FieldError::not_supported("spec.podManagementPolicy", "Foo", &["OrderedReady", "Parallel"]);
+        let e = FieldError::not_supported(
+            "spec.podManagementPolicy",
+            "Foo",
+            &["OrderedReady", "Parallel"],
+        );
         assert_eq!(
             e.to_string(),
             "spec.podManagementPolicy: Unsupported value: \"Foo\": supported values: \"OrderedReady\", \"Parallel\""
         );
-        let e = FieldError::invalid("spec.template.metadata.labels", serde_json::json!({"b": "2", "a": "1"}), "x");
-        assert_eq!(e.to_string(), r#"spec.template.metadata.labels: Invalid value: map[string]string{"a":"1", "b":"2"}: x"#);
-        assert_eq!(Path::new("spec").child("containers").index(0).child("name").as_str(), "spec.containers[0].name");
+        let e = FieldError::invalid(
+            "spec.template.metadata.labels",
+            serde_json::json!({"b": "2", "a": "1"}),
+            "x",
+        );
+        assert_eq!(
+            e.to_string(),
+            r#"spec.template.metadata.labels: Invalid value: map[string]string{"a":"1", "b":"2"}: x"#
+        );
+        assert_eq!(
+            Path::new("spec")
+                .child("containers")
+                .index(0)
+                .child("name")
+                .as_str(),
+            "spec.containers[0].name"
+        );
     }
 }

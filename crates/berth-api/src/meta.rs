@@ -8,11 +8,15 @@ pub fn metadata_mut(obj: &mut Value) -> &mut Map<String, Value> {
         Value::Object(m) => m,
         other => {
             *other = Value::Object(Map::new());
-            let Value::Object(m) = other else { unreachable!() };
+            let Value::Object(m) = other else {
+                unreachable!()
+            };
             m
         }
     };
-    let meta = map.entry("metadata").or_insert_with(|| Value::Object(Map::new()));
+    let meta = map
+        .entry("metadata")
+        .or_insert_with(|| Value::Object(Map::new()));
     if !meta.is_object() {
         *meta = Value::Object(Map::new());
     }
@@ -21,7 +25,10 @@ pub fn metadata_mut(obj: &mut Value) -> &mut Map<String, Value> {
 
 /// A string field of `metadata` (`name`, `namespace`, `uid`, `resourceVersion`, …).
 pub fn meta_str<'a>(obj: &'a Value, field: &str) -> Option<&'a str> {
-    obj.get("metadata")?.get(field)?.as_str().filter(|s| !s.is_empty())
+    obj.get("metadata")?
+        .get(field)?
+        .as_str()
+        .filter(|s| !s.is_empty())
 }
 
 pub fn name(obj: &Value) -> Option<&str> {
@@ -54,7 +61,11 @@ pub fn finalizers(obj: &Value) -> Vec<String> {
     obj.get("metadata")
         .and_then(|m| m.get("finalizers"))
         .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -83,7 +94,11 @@ pub fn set_meta(obj: &mut Value, field: &str, value: Value) {
 
 /// Copies `metadata.<field>` from `from` into `to` (removing it from `to` if `from` lacks it).
 pub fn copy_meta(from: &Value, to: &mut Value, field: &str) {
-    let v = from.get("metadata").and_then(|m| m.get(field)).cloned().unwrap_or(Value::Null);
+    let v = from
+        .get("metadata")
+        .and_then(|m| m.get(field))
+        .cloned()
+        .unwrap_or(Value::Null);
     set_meta(to, field, v);
 }
 

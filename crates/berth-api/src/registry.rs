@@ -54,7 +54,9 @@ impl Subresource {
         match self {
             Subresource::Status | Subresource::Scale => &["get", "patch", "update"],
             Subresource::Log => &["get"],
-            Subresource::Exec | Subresource::Attach | Subresource::PortForward => &["create", "get"],
+            Subresource::Exec | Subresource::Attach | Subresource::PortForward => {
+                &["create", "get"]
+            }
             Subresource::Binding | Subresource::Eviction => &["create"],
         }
     }
@@ -81,7 +83,12 @@ pub trait Codec: Send + Sync {
     /// normalises the shape. Each unknown field path is passed to `on_unknown`
     /// (upstream's form: `spec.template.spec.containers[0].foo`). Defaults are applied
     /// when `apply_defaults` is true.
-    fn normalize(&self, value: Value, apply_defaults: bool, on_unknown: &mut dyn FnMut(String)) -> Result<Value, String>;
+    fn normalize(
+        &self,
+        value: Value,
+        apply_defaults: bool,
+        on_unknown: &mut dyn FnMut(String),
+    ) -> Result<Value, String>;
 
     /// Validation of a new object (`old` = None) or of an update.
     fn validate(&self, new: &Value, old: Option<&Value>) -> Vec<FieldError>;
@@ -96,9 +103,15 @@ impl<T> Codec for Typed<T>
 where
     T: DeserializeOwned + Serialize + JsonSchema + Defaulting + Validation,
 {
-    fn normalize(&self, value: Value, apply_defaults: bool, on_unknown: &mut dyn FnMut(String)) -> Result<Value, String> {
-        let mut typed: T = serde_ignored::deserialize(value, |path| on_unknown(unknown_field_path(&path)))
-            .map_err(|e| e.to_string())?;
+    fn normalize(
+        &self,
+        value: Value,
+        apply_defaults: bool,
+        on_unknown: &mut dyn FnMut(String),
+    ) -> Result<Value, String> {
+        let mut typed: T =
+            serde_ignored::deserialize(value, |path| on_unknown(unknown_field_path(&path)))
+                .map_err(|e| e.to_string())?;
         if apply_defaults {
             typed.apply_defaults();
         }
@@ -106,7 +119,9 @@ where
     }
 
     fn validate(&self, new: &Value, old: Option<&Value>) -> Vec<FieldError> {
-        let Ok(new) = T::deserialize(new) else { return Vec::new() };
+        let Ok(new) = T::deserialize(new) else {
+            return Vec::new();
+        };
         match old.map(T::deserialize) {
             Some(Ok(old)) => new.validate_update(&old),
             _ => new.validate_create(),
@@ -126,9 +141,15 @@ fn unknown_field_path(path: &serde_ignored::Path<'_>) -> String {
         P::Seq { parent, index } => format!("{}[{index}]", unknown_field_path(parent)),
         P::Map { parent, key } => {
             let p = unknown_field_path(parent);
-            if p.is_empty() { key.clone() } else { format!("{p}.{key}") }
+            if p.is_empty() {
+                key.clone()
+            } else {
+                format!("{p}.{key}")
+            }
         }
-        P::Some { parent } | P::NewtypeStruct { parent } | P::NewtypeVariant { parent } => unknown_field_path(parent),
+        P::Some { parent } | P::NewtypeStruct { parent } | P::NewtypeVariant { parent } => {
+            unknown_field_path(parent)
+        }
     }
 }
 
@@ -161,17 +182,29 @@ impl std::fmt::Debug for ResourceType {
 impl ResourceType {
     /// `apps/v1` or `v1`.
     pub fn api_version(&self) -> String {
-        if self.group.is_empty() { self.version.to_string() } else { format!("{}/{}", self.group, self.version) }
+        if self.group.is_empty() {
+            self.version.to_string()
+        } else {
+            format!("{}/{}", self.group, self.version)
+        }
     }
 
     /// `statefulsets.apps`, `pods` — the name used in messages.
     pub fn qualified_plural(&self) -> String {
-        if self.group.is_empty() { self.plural.to_string() } else { format!("{}.{}", self.plural, self.group) }
+        if self.group.is_empty() {
+            self.plural.to_string()
+        } else {
+            format!("{}.{}", self.plural, self.group)
+        }
     }
 
     /// `StatefulSet.apps`, `Pod` — the kind qualifier used in Invalid messages.
     pub fn qualified_kind(&self) -> String {
-        if self.group.is_empty() { self.kind.to_string() } else { format!("{}.{}", self.kind, self.group) }
+        if self.group.is_empty() {
+            self.kind.to_string()
+        } else {
+            format!("{}.{}", self.kind, self.group)
+        }
     }
 
     pub fn list_kind(&self) -> String {
@@ -186,7 +219,11 @@ impl ResourceType {
     pub fn key_prefix(&self) -> String {
         // events.k8s.io events are kept apart from core events until conversion between
         // the two shapes exists: each API sees the events written through it.
-        let group = if self.group.is_empty() { "core" } else { self.group };
+        let group = if self.group.is_empty() {
+            "core"
+        } else {
+            self.group
+        };
         format!("/registry/{group}/{}/", self.plural)
     }
 
@@ -208,9 +245,20 @@ impl ResourceType {
 
     pub fn verbs(&self) -> &'static [&'static str] {
         if self.collection_delete {
-            &["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]
+            &[
+                "create",
+                "delete",
+                "deletecollection",
+                "get",
+                "list",
+                "patch",
+                "update",
+                "watch",
+            ]
         } else {
-            &["create", "delete", "get", "list", "patch", "update", "watch"]
+            &[
+                "create", "delete", "get", "list", "patch", "update", "watch",
+            ]
         }
     }
 }
@@ -226,27 +274,308 @@ use Subresource as S;
 
 /// Everything berth serves, in discovery order.
 pub static RESOURCES: &[ResourceType] = &[
-    rt("", "v1", "Namespace", "namespaces", "namespace", false, &["ns"], &[], &[S::Status], false, false, codec!(core::v1::Namespace)),
-    rt("", "v1", "Node", "nodes", "node", false, &["no"], &[], &[S::Status], false, true, codec!(core::v1::Node)),
-    rt("", "v1", "Pod", "pods", "pod", true, &["po"], &["all"], &[S::Status, S::Log, S::Exec, S::Attach, S::PortForward, S::Binding, S::Eviction], true, true, codec!(core::v1::Pod)),
-    rt("", "v1", "Service", "services", "service", true, &["svc"], &["all"], &[S::Status], false, true, codec!(core::v1::Service)),
-    rt("", "v1", "Endpoints", "endpoints", "endpoints", true, &["ep"], &[], &[], false, true, codec!(core::v1::Endpoints)),
-    rt("", "v1", "PersistentVolume", "persistentvolumes", "persistentvolume", false, &["pv"], &[], &[S::Status], false, true, codec!(core::v1::PersistentVolume)),
-    rt("", "v1", "PersistentVolumeClaim", "persistentvolumeclaims", "persistentvolumeclaim", true, &["pvc"], &[], &[S::Status], false, true, codec!(core::v1::PersistentVolumeClaim)),
-    rt("", "v1", "ConfigMap", "configmaps", "configmap", true, &["cm"], &[], &[], false, true, codec!(core::v1::ConfigMap)),
-    rt("", "v1", "Secret", "secrets", "secret", true, &[], &[], &[], false, true, codec!(core::v1::Secret)),
-    rt("", "v1", "ServiceAccount", "serviceaccounts", "serviceaccount", true, &["sa"], &[], &[], false, true, codec!(core::v1::ServiceAccount)),
-    rt("", "v1", "Event", "events", "event", true, &["ev"], &[], &[], false, true, codec!(core::v1::Event)),
-    rt("apps", "v1", "StatefulSet", "statefulsets", "statefulset", true, &["sts"], &["all"], &[S::Status, S::Scale], true, true, codec!(apps::v1::StatefulSet)),
-    rt("apps", "v1", "ControllerRevision", "controllerrevisions", "controllerrevision", true, &[], &[], &[], false, true, codec!(apps::v1::ControllerRevision)),
-    rt("discovery.k8s.io", "v1", "EndpointSlice", "endpointslices", "endpointslice", true, &[], &[], &[], false, true, codec!(discovery::v1::EndpointSlice)),
-    rt("storage.k8s.io", "v1", "StorageClass", "storageclasses", "storageclass", false, &["sc"], &[], &[], false, true, codec!(storage::v1::StorageClass)),
-    rt("coordination.k8s.io", "v1", "Lease", "leases", "lease", true, &[], &[], &[], false, true, codec!(coordination::v1::Lease)),
-    rt("events.k8s.io", "v1", "Event", "events", "event", true, &["ev"], &[], &[], false, true, codec!(events::v1::Event)),
-    rt("rbac.authorization.k8s.io", "v1", "ClusterRole", "clusterroles", "clusterrole", false, &[], &[], &[], false, true, codec!(rbac::v1::ClusterRole)),
-    rt("rbac.authorization.k8s.io", "v1", "ClusterRoleBinding", "clusterrolebindings", "clusterrolebinding", false, &[], &[], &[], false, true, codec!(rbac::v1::ClusterRoleBinding)),
-    rt("rbac.authorization.k8s.io", "v1", "Role", "roles", "role", true, &[], &[], &[], false, true, codec!(rbac::v1::Role)),
-    rt("rbac.authorization.k8s.io", "v1", "RoleBinding", "rolebindings", "rolebinding", true, &[], &[], &[], false, true, codec!(rbac::v1::RoleBinding)),
+    rt(
+        "",
+        "v1",
+        "Namespace",
+        "namespaces",
+        "namespace",
+        false,
+        &["ns"],
+        &[],
+        &[S::Status],
+        false,
+        false,
+        codec!(core::v1::Namespace),
+    ),
+    rt(
+        "",
+        "v1",
+        "Node",
+        "nodes",
+        "node",
+        false,
+        &["no"],
+        &[],
+        &[S::Status],
+        false,
+        true,
+        codec!(core::v1::Node),
+    ),
+    rt(
+        "",
+        "v1",
+        "Pod",
+        "pods",
+        "pod",
+        true,
+        &["po"],
+        &["all"],
+        &[
+            S::Status,
+            S::Log,
+            S::Exec,
+            S::Attach,
+            S::PortForward,
+            S::Binding,
+            S::Eviction,
+        ],
+        true,
+        true,
+        codec!(core::v1::Pod),
+    ),
+    rt(
+        "",
+        "v1",
+        "Service",
+        "services",
+        "service",
+        true,
+        &["svc"],
+        &["all"],
+        &[S::Status],
+        false,
+        true,
+        codec!(core::v1::Service),
+    ),
+    rt(
+        "",
+        "v1",
+        "Endpoints",
+        "endpoints",
+        "endpoints",
+        true,
+        &["ep"],
+        &[],
+        &[],
+        false,
+        true,
+        codec!(core::v1::Endpoints),
+    ),
+    rt(
+        "",
+        "v1",
+        "PersistentVolume",
+        "persistentvolumes",
+        "persistentvolume",
+        false,
+        &["pv"],
+        &[],
+        &[S::Status],
+        false,
+        true,
+        codec!(core::v1::PersistentVolume),
+    ),
+    rt(
+        "",
+        "v1",
+        "PersistentVolumeClaim",
+        "persistentvolumeclaims",
+        "persistentvolumeclaim",
+        true,
+        &["pvc"],
+        &[],
+        &[S::Status],
+        false,
+        true,
+        codec!(core::v1::PersistentVolumeClaim),
+    ),
+    rt(
+        "",
+        "v1",
+        "ConfigMap",
+        "configmaps",
+        "configmap",
+        true,
+        &["cm"],
+        &[],
+        &[],
+        false,
+        true,
+        codec!(core::v1::ConfigMap),
+    ),
+    rt(
+        "",
+        "v1",
+        "Secret",
+        "secrets",
+        "secret",
+        true,
+        &[],
+        &[],
+        &[],
+        false,
+        true,
+        codec!(core::v1::Secret),
+    ),
+    rt(
+        "",
+        "v1",
+        "ServiceAccount",
+        "serviceaccounts",
+        "serviceaccount",
+        true,
+        &["sa"],
+        &[],
+        &[],
+        false,
+        true,
+        codec!(core::v1::ServiceAccount),
+    ),
+    rt(
+        "",
+        "v1",
+        "Event",
+        "events",
+        "event",
+        true,
+        &["ev"],
+        &[],
+        &[],
+        false,
+        true,
+        codec!(core::v1::Event),
+    ),
+    rt(
+        "apps",
+        "v1",
+        "StatefulSet",
+        "statefulsets",
+        "statefulset",
+        true,
+        &["sts"],
+        &["all"],
+        &[S::Status, S::Scale],
+        true,
+        true,
+        codec!(apps::v1::StatefulSet),
+    ),
+    rt(
+        "apps",
+        "v1",
+        "ControllerRevision",
+        "controllerrevisions",
+        "controllerrevision",
+        true,
+        &[],
+        &[],
+        &[],
+        false,
+        true,
+        codec!(apps::v1::ControllerRevision),
+    ),
+    rt(
+        "discovery.k8s.io",
+        "v1",
+        "EndpointSlice",
+        "endpointslices",
+        "endpointslice",
+        true,
+        &[],
+        &[],
+        &[],
+        false,
+        true,
+        codec!(discovery::v1::EndpointSlice),
+    ),
+    rt(
+        "storage.k8s.io",
+        "v1",
+        "StorageClass",
+        "storageclasses",
+        "storageclass",
+        false,
+        &["sc"],
+        &[],
+        &[],
+        false,
+        true,
+        codec!(storage::v1::StorageClass),
+    ),
+    rt(
+        "coordination.k8s.io",
+        "v1",
+        "Lease",
+        "leases",
+        "lease",
+        true,
+        &[],
+        &[],
+        &[],
+        false,
+        true,
+        codec!(coordination::v1::Lease),
+    ),
+    rt(
+        "events.k8s.io",
+        "v1",
+        "Event",
+        "events",
+        "event",
+        true,
+        &["ev"],
+        &[],
+        &[],
+        false,
+        true,
+        codec!(events::v1::Event),
+    ),
+    rt(
+        "rbac.authorization.k8s.io",
+        "v1",
+        "ClusterRole",
+        "clusterroles",
+        "clusterrole",
+        false,
+        &[],
+        &[],
+        &[],
+        false,
+        true,
+        codec!(rbac::v1::ClusterRole),
+    ),
+    rt(
+        "rbac.authorization.k8s.io",
+        "v1",
+        "ClusterRoleBinding",
+        "clusterrolebindings",
+        "clusterrolebinding",
+        false,
+        &[],
+        &[],
+        &[],
+        false,
+        true,
+        codec!(rbac::v1::ClusterRoleBinding),
+    ),
+    rt(
+        "rbac.authorization.k8s.io",
+        "v1",
+        "Role",
+        "roles",
+        "role",
+        true,
+        &[],
+        &[],
+        &[],
+        false,
+        true,
+        codec!(rbac::v1::Role),
+    ),
+    rt(
+        "rbac.authorization.k8s.io",
+        "v1",
+        "RoleBinding",
+        "rolebindings",
+        "rolebinding",
+        true,
+        &[],
+        &[],
+        &[],
+        false,
+        true,
+        codec!(rbac::v1::RoleBinding),
+    ),
 ];
 
 #[allow(clippy::too_many_arguments)]
@@ -282,12 +611,16 @@ const fn rt(
 
 /// Finds a kind by group, version and URL plural.
 pub fn find(group: &str, version: &str, plural: &str) -> Option<&'static ResourceType> {
-    RESOURCES.iter().find(|r| r.group == group && r.version == version && r.plural == plural)
+    RESOURCES
+        .iter()
+        .find(|r| r.group == group && r.version == version && r.plural == plural)
 }
 
 /// Finds a kind by group and kind name.
 pub fn find_kind(group: &str, kind: &str) -> Option<&'static ResourceType> {
-    RESOURCES.iter().find(|r| r.group == group && r.kind == kind)
+    RESOURCES
+        .iter()
+        .find(|r| r.group == group && r.kind == kind)
 }
 
 /// The (group, version) pairs served, core first, in discovery order.
@@ -315,17 +648,28 @@ mod tests {
                      "template": {"spec": {"containers": [{"name": "c", "image": "nginx", "foo": "x"}]}}}
         });
         let mut unknown = Vec::new();
-        sts.codec.normalize(body, false, &mut |p| unknown.push(p)).unwrap();
+        sts.codec
+            .normalize(body, false, &mut |p| unknown.push(p))
+            .unwrap();
         unknown.sort();
-        assert_eq!(unknown, vec!["metadata.bogus", "spec.template.spec.containers[0].foo"]);
+        assert_eq!(
+            unknown,
+            vec!["metadata.bogus", "spec.template.spec.containers[0].foo"]
+        );
     }
 
     #[test]
     fn keys_are_scoped() {
         let pods = find("", "v1", "pods").unwrap();
-        assert_eq!(pods.key(Some("default"), "web-0"), "/registry/core/pods/default/web-0");
+        assert_eq!(
+            pods.key(Some("default"), "web-0"),
+            "/registry/core/pods/default/web-0"
+        );
         let ns = find("", "v1", "namespaces").unwrap();
-        assert_eq!(ns.key(Some("x"), "default"), "/registry/core/namespaces/default");
+        assert_eq!(
+            ns.key(Some("x"), "default"),
+            "/registry/core/namespaces/default"
+        );
         let ev = find("events.k8s.io", "v1", "events").unwrap();
         assert_eq!(ev.key_prefix(), "/registry/events.k8s.io/events/");
     }

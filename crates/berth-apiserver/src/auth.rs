@@ -53,14 +53,23 @@ mod tests {
     #[test]
     fn accepts_only_known_bearer_tokens() {
         let mut a = Authenticator::new();
-        a.add_token("secret".into(), User { name: "admin".into(), groups: vec!["system:masters".into()] });
+        a.add_token(
+            "secret".into(),
+            User {
+                name: "admin".into(),
+                groups: vec!["system:masters".into()],
+            },
+        );
         let mut h = HeaderMap::new();
         assert!(a.authenticate(&h).is_none());
         h.insert(http::header::AUTHORIZATION, "Bearer wrong".parse().unwrap());
         assert!(a.authenticate(&h).is_none());
         h.insert(http::header::AUTHORIZATION, "Basic secret".parse().unwrap());
         assert!(a.authenticate(&h).is_none());
-        h.insert(http::header::AUTHORIZATION, "Bearer secret".parse().unwrap());
+        h.insert(
+            http::header::AUTHORIZATION,
+            "Bearer secret".parse().unwrap(),
+        );
         assert_eq!(a.authenticate(&h).unwrap().name, "admin");
     }
 }

@@ -12,21 +12,47 @@ use serde_json::{Value, json};
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     #[error("{}", not_found_message(.rt, .name))]
-    NotFound { rt: &'static ResourceType, name: String },
+    NotFound {
+        rt: &'static ResourceType,
+        name: String,
+    },
     /// A namespace or other object named in the request path that is missing.
     #[error("{message}")]
-    NotFoundRaw { message: String, group: String, kind: String, name: String },
+    NotFoundRaw {
+        message: String,
+        group: String,
+        kind: String,
+        name: String,
+    },
     #[error("the server could not find the requested resource")]
     NoRoute,
     #[error("{} \"{name}\" already exists", .rt.qualified_plural())]
-    AlreadyExists { rt: &'static ResourceType, name: String },
+    AlreadyExists {
+        rt: &'static ResourceType,
+        name: String,
+    },
     #[error("Operation cannot be fulfilled on {} \"{name}\": {detail}", .rt.qualified_plural())]
-    Conflict { rt: &'static ResourceType, name: String, detail: String },
+    Conflict {
+        rt: &'static ResourceType,
+        name: String,
+        detail: String,
+    },
     /// A conflict whose message is already complete (server-side apply).
     #[error("{message}")]
-    ConflictRaw { message: String, causes: Vec<Value>, rt: &'static ResourceType, name: String },
+    ConflictRaw {
+        message: String,
+        causes: Vec<Value>,
+        rt: &'static ResourceType,
+        name: String,
+    },
     #[error("{} \"{name}\" is invalid: {}", .kind, aggregate_message(.errors))]
-    Invalid { kind: String, group: String, kind_only: String, name: String, errors: Vec<FieldError> },
+    Invalid {
+        kind: String,
+        group: String,
+        kind_only: String,
+        name: String,
+        errors: Vec<FieldError>,
+    },
     #[error("{0}")]
     BadRequest(String),
     /// A 422 whose message is already complete (patches that cannot apply).
@@ -87,11 +113,15 @@ impl ApiError {
 
     pub fn code(&self) -> StatusCode {
         match self {
-            ApiError::NotFound { .. } | ApiError::NotFoundRaw { .. } | ApiError::NoRoute => StatusCode::NOT_FOUND,
-            ApiError::AlreadyExists { .. } | ApiError::Conflict { .. } | ApiError::ConflictRaw { .. } => {
-                StatusCode::CONFLICT
+            ApiError::NotFound { .. } | ApiError::NotFoundRaw { .. } | ApiError::NoRoute => {
+                StatusCode::NOT_FOUND
             }
-            ApiError::Invalid { .. } | ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::AlreadyExists { .. }
+            | ApiError::Conflict { .. }
+            | ApiError::ConflictRaw { .. } => StatusCode::CONFLICT,
+            ApiError::Invalid { .. } | ApiError::Unprocessable(_) => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
@@ -107,7 +137,9 @@ impl ApiError {
 
     pub fn reason(&self) -> &'static str {
         match self {
-            ApiError::NotFound { .. } | ApiError::NotFoundRaw { .. } | ApiError::NoRoute => "NotFound",
+            ApiError::NotFound { .. } | ApiError::NotFoundRaw { .. } | ApiError::NoRoute => {
+                "NotFound"
+            }
             ApiError::AlreadyExists { .. } => "AlreadyExists",
             ApiError::Conflict { .. } | ApiError::ConflictRaw { .. } => "Conflict",
             ApiError::Invalid { .. } | ApiError::Unprocessable(_) => "Invalid",
@@ -133,17 +165,21 @@ impl ApiError {
             d
         };
         match self {
-            ApiError::NotFound { rt, name } | ApiError::AlreadyExists { rt, name } | ApiError::Conflict { rt, name, .. } => {
-                Some(named(rt, name))
-            }
-            ApiError::ConflictRaw { rt, name, causes, .. } => {
+            ApiError::NotFound { rt, name }
+            | ApiError::AlreadyExists { rt, name }
+            | ApiError::Conflict { rt, name, .. } => Some(named(rt, name)),
+            ApiError::ConflictRaw {
+                rt, name, causes, ..
+            } => {
                 let mut d = named(rt, name);
                 if !causes.is_empty() {
                     d["causes"] = Value::from(causes.clone());
                 }
                 Some(d)
             }
-            ApiError::NotFoundRaw { group, kind, name, .. } => {
+            ApiError::NotFoundRaw {
+                group, kind, name, ..
+            } => {
                 let mut d = json!({"name": name, "kind": kind});
                 if !group.is_empty() {
                     d["group"] = json!(group);
@@ -151,7 +187,13 @@ impl ApiError {
                 Some(d)
             }
             ApiError::NoRoute => Some(json!({})),
-            ApiError::Invalid { group, kind_only, name, errors, .. } => {
+            ApiError::Invalid {
+                group,
+                kind_only,
+                name,
+                errors,
+                ..
+            } => {
                 let causes: Vec<Value> = errors
                     .iter()
                     .map(|e| json!({"reason": e.kind.reason(), "message": e.message_body(), "field": e.field}))
@@ -196,12 +238,15 @@ impl IntoResponse for ApiError {
 impl From<berth_store::Error> for ApiError {
     fn from(e: berth_store::Error) -> Self {
         match e {
-            berth_store::Error::Compacted { requested, compacted } => {
-                ApiError::Expired(format!("too old resource version: {requested} ({compacted})"))
-            }
-            berth_store::Error::FutureRevision { requested, current } => ApiError::Timeout(format!(
-                "Too large resource version: {requested}, current: {current}"
+            berth_store::Error::Compacted {
+                requested,
+                compacted,
+            } => ApiError::Expired(format!(
+                "too old resource version: {requested} ({compacted})"
             )),
+            berth_store::Error::FutureRevision { requested, current } => ApiError::Timeout(
+                format!("Too large resource version: {requested}, current: {current}"),
+            ),
             other => ApiError::Internal(other.to_string()),
         }
     }

@@ -30,8 +30,8 @@ use http::{HeaderValue, Method, StatusCode, header};
 use tracing::Instrument;
 
 pub use auth::{Authenticator, User};
-pub use ids::new_token;
 use error::ApiError;
+pub use ids::new_token;
 use request::{ApiPath, Query};
 
 /// Tunables of the API server.
@@ -45,7 +45,10 @@ pub struct ServerConfig {
 
 impl Default for ServerConfig {
     fn default() -> Self {
-        ServerConfig { bookmark_interval: Duration::from_secs(60), external_address: "127.0.0.1:6443".into() }
+        ServerConfig {
+            bookmark_interval: Duration::from_secs(60),
+            external_address: "127.0.0.1:6443".into(),
+        }
     }
 }
 
@@ -60,7 +63,11 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(store: Arc<dyn Store>, authenticator: Authenticator, config: ServerConfig) -> Arc<AppState> {
+    pub fn new(
+        store: Arc<dyn Store>,
+        authenticator: Authenticator,
+        config: ServerConfig,
+    ) -> Arc<AppState> {
         Arc::new(AppState {
             store,
             authenticator,
@@ -105,16 +112,27 @@ async fn dispatch(State(state): State<Arc<AppState>>, req: Request) -> Response 
 
 /// Paths anyone may read, as upstream's `system:public-info-viewer` allows.
 fn is_public(path: &str) -> bool {
-    matches!(path, "/healthz" | "/livez" | "/readyz" | "/version") || path.starts_with("/healthz/") || path.starts_with("/livez/") || path.starts_with("/readyz/")
+    matches!(path, "/healthz" | "/livez" | "/readyz" | "/version")
+        || path.starts_with("/healthz/")
+        || path.starts_with("/livez/")
+        || path.starts_with("/readyz/")
 }
 
 async fn route(state: &Arc<AppState>, req: Request) -> Result<Response, ApiError> {
     let path = req.uri().path().to_string();
     if !is_public(&path) {
-        let user = state.authenticator.authenticate(req.headers()).ok_or(ApiError::Unauthorized)?;
+        let user = state
+            .authenticator
+            .authenticate(req.headers())
+            .ok_or(ApiError::Unauthorized)?;
         tracing::Span::current().record("user", user.name.as_str());
     }
-    let accept = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    let accept = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
     if req.method() == Method::GET {
         match path.as_str() {
             "/healthz" | "/livez" => return Ok(text(StatusCode::OK, "ok")),
@@ -125,18 +143,42 @@ async fn route(state: &Arc<AppState>, req: Request) -> Result<Response, ApiError
                     text(StatusCode::SERVICE_UNAVAILABLE, "not ready")
                 });
             }
-            "/version" => return Ok(response::json_response(StatusCode::OK, &discovery::version_info())),
-            "/api" => {
-                return Ok(discovery_response(&accept, || discovery::api_versions(&state.config.external_address), discovery::aggregated_core));
+            "/version" => {
+                return Ok(response::json_response(
+                    StatusCode::OK,
+                    &discovery::version_info(),
+                ));
             }
-            "/apis" => return Ok(discovery_response(&accept, discovery::api_group_list, discovery::aggregated_apis)),
-            "/openapi/v3" => return Ok(response::json_response(StatusCode::OK, &openapi::v3_index())),
+            "/api" => {
+                return Ok(discovery_response(
+                    &accept,
+                    || discovery::api_versions(&state.config.external_address),
+                    discovery::aggregated_core,
+                ));
+            }
+            "/apis" => {
+                return Ok(discovery_response(
+                    &accept,
+                    discovery::api_group_list,
+                    discovery::aggregated_apis,
+                ));
+            }
+            "/openapi/v3" => {
+                return Ok(response::json_response(
+                    StatusCode::OK,
+                    &openapi::v3_index(),
+                ));
+            }
             _ => {}
         }
         if let Some(doc_path) = path.strip_prefix("/openapi/v3/") {
             let doc = openapi::v3_document(doc_path).ok_or(ApiError::NoRoute)?;
-            let mut r = response::bytes_response(StatusCode::OK, doc.as_ref().clone(), "application/json");
-            r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache, private"));
+            let mut r =
+                response::bytes_response(StatusCode::OK, doc.as_ref().clone(), "application/json");
+            r.headers_mut().insert(
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("no-cache, private"),
+            );
             return Ok(r);
         }
     }
@@ -151,7 +193,10 @@ async fn route(state: &Arc<AppState>, req: Request) -> Result<Response, ApiError
         }
         Some(ApiPath::Group { group }) if req.method() == Method::GET => {
             let groups = discovery::api_group_list();
-            let found = groups["groups"].as_array().and_then(|gs| gs.iter().find(|g| g["name"] == group.as_str())).cloned();
+            let found = groups["groups"]
+                .as_array()
+                .and_then(|gs| gs.iter().find(|g| g["name"] == group.as_str()))
+                .cloned();
             let mut g = found.ok_or(ApiError::NoRoute)?;
             g["kind"] = "APIGroup".into();
             g["apiVersion"] = "v1".into();
@@ -161,22 +206,33 @@ async fn route(state: &Arc<AppState>, req: Request) -> Result<Response, ApiError
     }
 }
 
-fn discovery_response(accept: &str, legacy: impl FnOnce() -> serde_json::Value, aggregated: impl FnOnce() -> serde_json::Value) -> Response {
+fn discovery_response(
+    accept: &str,
+    legacy: impl FnOnce() -> serde_json::Value,
+    aggregated: impl FnOnce() -> serde_json::Value,
+) -> Response {
     let mut r = if discovery::wants_aggregated(accept) {
         let mut r = response::json_response(StatusCode::OK, &aggregated());
-        r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(discovery::AGGREGATED_CONTENT_TYPE));
+        r.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(discovery::AGGREGATED_CONTENT_TYPE),
+        );
         r
     } else {
         response::json_response(StatusCode::OK, &legacy())
     };
-    r.headers_mut().insert(header::VARY, HeaderValue::from_static("Accept"));
+    r.headers_mut()
+        .insert(header::VARY, HeaderValue::from_static("Accept"));
     r
 }
 
 fn text(code: StatusCode, body: &'static str) -> Response {
     let mut r = Response::new(Body::from(body));
     *r.status_mut() = code;
-    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
     r
 }
 
@@ -209,7 +265,10 @@ pub async fn serve_tls(
                 }
             };
             let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
-            if let Err(e) = builder.serve_connection_with_upgrades(TokioIo::new(stream), service).await {
+            if let Err(e) = builder
+                .serve_connection_with_upgrades(TokioIo::new(stream), service)
+                .await
+            {
                 tracing::debug!(%peer, error = %e, "connection ended with an error");
             }
         });

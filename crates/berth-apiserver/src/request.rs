@@ -21,9 +21,14 @@ pub struct ResourcePath {
 #[derive(Debug)]
 pub enum ApiPath {
     /// `/api/v1` or `/apis/<group>/<version>`.
-    GroupVersion { group: String, version: String },
+    GroupVersion {
+        group: String,
+        version: String,
+    },
     /// `/apis/<group>`.
-    Group { group: String },
+    Group {
+        group: String,
+    },
     Resource(ResourcePath),
     /// Group/version is served but the resource is not.
     Unknown,
@@ -31,27 +36,43 @@ pub enum ApiPath {
 
 /// Parses `/api/v1/...` or `/apis/<g>/<v>/...`. Returns None for paths outside those trees.
 pub fn parse_api_path(path: &str) -> Option<ApiPath> {
-    let segs: Vec<&str> = path.trim_matches('/').split('/').filter(|s| !s.is_empty()).collect();
+    let segs: Vec<&str> = path
+        .trim_matches('/')
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .collect();
     let (group, version, rest) = match segs.as_slice() {
         ["api", version, rest @ ..] => ("", *version, rest),
-        ["apis", group] => return Some(ApiPath::Group { group: group.to_string() }),
+        ["apis", group] => {
+            return Some(ApiPath::Group {
+                group: group.to_string(),
+            });
+        }
         ["apis", group, version, rest @ ..] => (*group, *version, rest),
         _ => return None,
     };
     if rest.is_empty() {
-        return Some(ApiPath::GroupVersion { group: group.into(), version: version.into() });
+        return Some(ApiPath::GroupVersion {
+            group: group.into(),
+            version: version.into(),
+        });
     }
     // `namespaces/<ns>/<plural>/...` addresses namespaced objects, unless the third segment is
     // a subresource of the namespace itself (`namespaces/<ns>/status`, `.../finalize`).
-    let namespace_subresource = group.is_empty() && rest.len() == 3 && matches!(rest[2], "status" | "finalize");
+    let namespace_subresource =
+        group.is_empty() && rest.len() == 3 && matches!(rest[2], "status" | "finalize");
     let (namespace, rest) = match rest {
-        ["namespaces", ns, _, ..] if !namespace_subresource => (Some(percent_decode(ns)), &rest[2..]),
+        ["namespaces", ns, _, ..] if !namespace_subresource => {
+            (Some(percent_decode(ns)), &rest[2..])
+        }
         _ => (None, rest),
     };
     if rest.is_empty() || rest.len() > 3 {
         return Some(ApiPath::Unknown);
     }
-    let Some(rt) = registry::find(group, version, rest[0]) else { return Some(ApiPath::Unknown) };
+    let Some(rt) = registry::find(group, version, rest[0]) else {
+        return Some(ApiPath::Unknown);
+    };
     if namespace.is_some() && !rt.namespaced {
         return Some(ApiPath::Unknown);
     }
@@ -69,7 +90,9 @@ pub struct Query(Vec<(String, String)>);
 
 impl Query {
     pub fn parse(raw: Option<&str>) -> Query {
-        let Some(raw) = raw else { return Query::default() };
+        let Some(raw) = raw else {
+            return Query::default();
+        };
         Query(
             raw.split('&')
                 .filter(|p| !p.is_empty())
@@ -82,11 +105,17 @@ impl Query {
     }
 
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+        self.0
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
     }
 
     pub fn all(&self, key: &str) -> impl Iterator<Item = &str> {
-        self.0.iter().filter(move |(k, _)| k == key).map(|(_, v)| v.as_str())
+        self.0
+            .iter()
+            .filter(move |(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
     }
 
     pub fn flag(&self, key: &str) -> bool {
@@ -98,7 +127,9 @@ impl Query {
         let mut any = false;
         for v in self.all("dryRun") {
             if v != "All" {
-                return Err(ApiError::BadRequest(format!("Invalid dry run value: {v:?}; only \"All\" is supported")));
+                return Err(ApiError::BadRequest(format!(
+                    "Invalid dry run value: {v:?}; only \"All\" is supported"
+                )));
             }
             any = true;
         }
@@ -198,12 +229,19 @@ fn unrecognized(kind: &str, err: &str, body: &[u8]) -> String {
         _ => head.iter().map(|b| format!("{b:02x}")).collect(),
     };
     let ellipsis = if body.len() > 30 { " ..." } else { "" };
-    format!("the object provided is unrecognized (must be of type {kind}): {err} ({summary}{ellipsis})")
+    format!(
+        "the object provided is unrecognized (must be of type {kind}): {err} ({summary}{ellipsis})"
+    )
 }
 
 /// Parses JSON; the error is the parser's message.
 pub fn decode_json(body: &[u8]) -> Result<Value, String> {
-    serde_json::from_slice(body).map_err(|e| format!("couldn't get version/kind; json parse error: {}", json_error_text(&e)))
+    serde_json::from_slice(body).map_err(|e| {
+        format!(
+            "couldn't get version/kind; json parse error: {}",
+            json_error_text(&e)
+        )
+    })
 }
 
 /// Parses YAML (JSON is YAML too); the error is the parser's message.
@@ -211,8 +249,10 @@ pub fn decode_yaml(body: &[u8]) -> Result<Value, String> {
     if let Ok(v) = serde_json::from_slice::<Value>(body) {
         return Ok(v);
     }
-    let text = std::str::from_utf8(body).map_err(|_| "error converting YAML to JSON: invalid UTF-8".to_string())?;
-    serde_saphyr::from_str::<Value>(text).map_err(|e| format!("error converting YAML to JSON: yaml: {e}"))
+    let text = std::str::from_utf8(body)
+        .map_err(|_| "error converting YAML to JSON: invalid UTF-8".to_string())?;
+    serde_saphyr::from_str::<Value>(text)
+        .map_err(|e| format!("error converting YAML to JSON: yaml: {e}"))
 }
 
 fn json_error_text(e: &serde_json::Error) -> String {
@@ -236,19 +276,44 @@ mod tests {
     #[test]
     fn parses_resource_paths() {
         let r = res("/api/v1/namespaces/default/pods/web-0/log");
-        assert_eq!((r.rt.plural, r.namespace.as_deref(), r.name.as_deref(), r.subresource.as_deref()),
-            ("pods", Some("default"), Some("web-0"), Some("log")));
+        assert_eq!(
+            (
+                r.rt.plural,
+                r.namespace.as_deref(),
+                r.name.as_deref(),
+                r.subresource.as_deref()
+            ),
+            ("pods", Some("default"), Some("web-0"), Some("log"))
+        );
         let r = res("/api/v1/namespaces/default");
-        assert_eq!((r.rt.plural, r.namespace, r.name.as_deref()), ("namespaces", None, Some("default")));
+        assert_eq!(
+            (r.rt.plural, r.namespace, r.name.as_deref()),
+            ("namespaces", None, Some("default"))
+        );
         let r = res("/api/v1/namespaces/x/finalize");
-        assert_eq!((r.rt.plural, r.name.as_deref(), r.subresource.as_deref()), ("namespaces", Some("x"), Some("finalize")));
+        assert_eq!(
+            (r.rt.plural, r.name.as_deref(), r.subresource.as_deref()),
+            ("namespaces", Some("x"), Some("finalize"))
+        );
         let r = res("/apis/apps/v1/statefulsets");
         assert_eq!((r.rt.plural, r.namespace), ("statefulsets", None));
         let r = res("/apis/apps/v1/namespaces/ns/statefulsets/web/scale");
-        assert_eq!((r.namespace.as_deref(), r.subresource.as_deref()), (Some("ns"), Some("scale")));
-        assert!(matches!(parse_api_path("/apis/apps/v1/foos"), Some(ApiPath::Unknown)));
-        assert!(matches!(parse_api_path("/api/v1/namespaces/a/nodes/x"), Some(ApiPath::Unknown)));
-        assert!(matches!(parse_api_path("/apis/apps"), Some(ApiPath::Group { .. })));
+        assert_eq!(
+            (r.namespace.as_deref(), r.subresource.as_deref()),
+            (Some("ns"), Some("scale"))
+        );
+        assert!(matches!(
+            parse_api_path("/apis/apps/v1/foos"),
+            Some(ApiPath::Unknown)
+        ));
+        assert!(matches!(
+            parse_api_path("/api/v1/namespaces/a/nodes/x"),
+            Some(ApiPath::Unknown)
+        ));
+        assert!(matches!(
+            parse_api_path("/apis/apps"),
+            Some(ApiPath::Group { .. })
+        ));
     }
 
     #[test]

@@ -8,13 +8,18 @@ use http::{HeaderValue, StatusCode, header};
 use serde_json::Value;
 
 pub fn json_response(code: StatusCode, body: &Value) -> Response {
-    bytes_response(code, serde_json::to_vec(body).unwrap_or_default(), "application/json")
+    bytes_response(
+        code,
+        serde_json::to_vec(body).unwrap_or_default(),
+        "application/json",
+    )
 }
 
 pub fn bytes_response(code: StatusCode, body: Vec<u8>, content_type: &'static str) -> Response {
     let mut r = Response::new(Body::from(body));
     *r.status_mut() = code;
-    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     r
 }
 
@@ -49,7 +54,11 @@ pub fn object_bytes(kv: &KeyValue, out: &mut Vec<u8>) {
 /// The stored object as a value, with `metadata.resourceVersion` set.
 pub fn object_value(kv: &KeyValue) -> Value {
     let mut v: Value = serde_json::from_slice(&kv.value).unwrap_or(Value::Null);
-    berth_api::meta::set_meta(&mut v, "resourceVersion", Value::from(kv.mod_revision.to_string()));
+    berth_api::meta::set_meta(
+        &mut v,
+        "resourceVersion",
+        Value::from(kv.mod_revision.to_string()),
+    );
     v
 }
 
@@ -58,18 +67,31 @@ mod tests {
     use super::*;
 
     fn kv(value: &str) -> KeyValue {
-        KeyValue { key: "k".into(), value: value.as_bytes().to_vec(), create_revision: 1, mod_revision: 7 }
+        KeyValue {
+            key: "k".into(),
+            value: value.as_bytes().to_vec(),
+            create_revision: 1,
+            mod_revision: 7,
+        }
     }
 
     #[test]
     fn splices_resource_version() {
         let mut out = Vec::new();
-        object_bytes(&kv(r#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"a"},"data":{"x":"y"}}"#), &mut out);
+        object_bytes(
+            &kv(
+                r#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"a"},"data":{"x":"y"}}"#,
+            ),
+            &mut out,
+        );
         let v: Value = serde_json::from_slice(&out).unwrap();
         assert_eq!(v["metadata"]["resourceVersion"], "7");
         assert_eq!(v["metadata"]["name"], "a");
         out.clear();
-        object_bytes(&kv(r#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{}}"#), &mut out);
+        object_bytes(
+            &kv(r#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{}}"#),
+            &mut out,
+        );
         let v: Value = serde_json::from_slice(&out).unwrap();
         assert_eq!(v["metadata"]["resourceVersion"], "7");
     }

@@ -22,7 +22,12 @@ use crate::table::{self, Rendering};
 /// How many times a write that lost a compare-and-swap race is retried (patch, status, scale).
 const MAX_UPDATE_ATTEMPTS: usize = 16;
 
-pub async fn handle(state: &Arc<AppState>, req: Request, rp: ResourcePath, query: Query) -> ApiResult<Response> {
+pub async fn handle(
+    state: &Arc<AppState>,
+    req: Request,
+    rp: ResourcePath,
+    query: Query,
+) -> ApiResult<Response> {
     let (parts, body) = req.into_parts();
     let headers = parts.headers;
     let rendering = Rendering::from_accept(&headers, &query)?;
@@ -36,7 +41,9 @@ pub async fn handle(state: &Arc<AppState>, req: Request, rp: ResourcePath, query
     }
     let method = parts.method;
     match (&method, rp.name.as_deref(), sub) {
-        (&Method::GET, None, None) if query.flag("watch") => crate::watch::watch(state, &rp, &query, rendering).await,
+        (&Method::GET, None, None) if query.flag("watch") => {
+            crate::watch::watch(state, &rp, &query, rendering).await
+        }
         (&Method::GET, None, None) => list(state, &rp, &query, rendering).await,
         (&Method::GET, Some(name), None | Some("status")) => {
             let kv = get_kv(state, rt, rp.namespace.as_deref(), name).await?;
@@ -44,7 +51,10 @@ pub async fn handle(state: &Arc<AppState>, req: Request, rp: ResourcePath, query
         }
         (&Method::GET, Some(name), Some("scale")) => {
             let kv = get_kv(state, rt, rp.namespace.as_deref(), name).await?;
-            Ok(json_response(StatusCode::OK, &strategy::scale_of(&object_value(&kv))?))
+            Ok(json_response(
+                StatusCode::OK,
+                &strategy::scale_of(&object_value(&kv))?,
+            ))
         }
         (&Method::POST, None, None) => {
             let body = read_body(body).await?;
@@ -52,7 +62,15 @@ pub async fn handle(state: &Arc<AppState>, req: Request, rp: ResourcePath, query
         }
         (&Method::POST, Some(name), Some("binding")) => {
             let body = read_body(body).await?;
-            strategy::bind_pod(state, rp.namespace.as_deref().unwrap_or_default(), name, &headers, &body, &query).await
+            strategy::bind_pod(
+                state,
+                rp.namespace.as_deref().unwrap_or_default(),
+                name,
+                &headers,
+                &body,
+                &query,
+            )
+            .await
         }
         (&Method::PUT, Some(name), _) => {
             let body = read_body(body).await?;
@@ -89,29 +107,50 @@ impl NamedSubresource for ResourceType {
 }
 
 pub fn content_type(headers: &HeaderMap) -> &str {
-    headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("application/json")
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("application/json")
 }
 
 async fn read_body(body: Body) -> ApiResult<bytes::Bytes> {
     let limited = http_body_util::Limited::new(body, MAX_BODY_BYTES);
     match limited.collect().await {
         Ok(c) => Ok(c.to_bytes()),
-        Err(e) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => {
+        Err(e)
+            if e.downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some() =>
+        {
             Err(ApiError::TooLarge(MAX_BODY_BYTES))
         }
-        Err(e) => Err(ApiError::BadRequest(format!("unable to read request body: {e}"))),
+        Err(e) => Err(ApiError::BadRequest(format!(
+            "unable to read request body: {e}"
+        ))),
     }
 }
 
-pub async fn get_kv(state: &AppState, rt: &'static ResourceType, ns: Option<&str>, name: &str) -> ApiResult<Arc<KeyValue>> {
+pub async fn get_kv(
+    state: &AppState,
+    rt: &'static ResourceType,
+    ns: Option<&str>,
+    name: &str,
+) -> ApiResult<Arc<KeyValue>> {
     state
         .store
         .get(&rt.key(ns, name), None)
         .await?
-        .ok_or_else(|| ApiError::NotFound { rt, name: name.to_string() })
+        .ok_or_else(|| ApiError::NotFound {
+            rt,
+            name: name.to_string(),
+        })
 }
 
-fn render_one(rt: &'static ResourceType, kv: &KeyValue, rendering: Rendering, code: StatusCode) -> ApiResult<Response> {
+fn render_one(
+    rt: &'static ResourceType,
+    kv: &KeyValue,
+    rendering: Rendering,
+    code: StatusCode,
+) -> ApiResult<Response> {
     match rendering {
         Rendering::Object => {
             let mut out = Vec::with_capacity(kv.value.len() + 32);
@@ -120,15 +159,33 @@ fn render_one(rt: &'static ResourceType, kv: &KeyValue, rendering: Rendering, co
         }
         Rendering::Table(opts) => {
             let obj = object_value(kv);
-            Ok(json_response(code, &table::table(rt, &[obj], opts, json!({"resourceVersion": kv.mod_revision.to_string()}), true)))
+            Ok(json_response(
+                code,
+                &table::table(
+                    rt,
+                    &[obj],
+                    opts,
+                    json!({"resourceVersion": kv.mod_revision.to_string()}),
+                    true,
+                ),
+            ))
         }
     }
 }
 
-fn respond_value(rt: &'static ResourceType, obj: &Value, rendering: Rendering, code: StatusCode, warnings: &[String]) -> Response {
+fn respond_value(
+    rt: &'static ResourceType,
+    obj: &Value,
+    rendering: Rendering,
+    code: StatusCode,
+    warnings: &[String],
+) -> Response {
     let mut r = match rendering {
         Rendering::Object => json_response(code, obj),
-        Rendering::Table(opts) => json_response(code, &table::table(rt, std::slice::from_ref(obj), opts, json!({}), true)),
+        Rendering::Table(opts) => json_response(
+            code,
+            &table::table(rt, std::slice::from_ref(obj), opts, json!({}), true),
+        ),
     };
     add_warnings(&mut r, warnings);
     r
@@ -155,7 +212,9 @@ fn encode_continue(revision: i64, last_key: &str) -> String {
 
 fn decode_continue(token: &str) -> ApiResult<(i64, String)> {
     use base64::Engine;
-    let bad = || ApiError::BadRequest("continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)".into());
+    let bad = || {
+        ApiError::BadRequest("continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)".into())
+    };
     let raw = base64::engine::general_purpose::STANDARD
         .decode(token)
         .or_else(|_| base64::engine::general_purpose::URL_SAFE.decode(token))
@@ -212,10 +271,19 @@ impl Filter {
     }
 }
 
-async fn list(state: &AppState, rp: &ResourcePath, q: &Query, rendering: Rendering) -> ApiResult<Response> {
+async fn list(
+    state: &AppState,
+    rp: &ResourcePath,
+    q: &Query,
+    rendering: Rendering,
+) -> ApiResult<Response> {
     let rt = rp.rt;
     let filter = Filter::from_query(rt, q)?;
-    let limit = q.int("limit")?.filter(|l| *l > 0).map(|l| l as usize).unwrap_or(0);
+    let limit = q
+        .int("limit")?
+        .filter(|l| *l > 0)
+        .map(|l| l as usize)
+        .unwrap_or(0);
     let prefix = rt.list_prefix(rp.namespace.as_deref());
     let (mut revision, mut start_after) = match q.get("continue").filter(|c| !c.is_empty()) {
         Some(token) => {
@@ -234,7 +302,11 @@ async fn list(state: &AppState, rp: &ResourcePath, q: &Query, rendering: Renderi
     let mut more = false;
     let mut last_key = None;
     loop {
-        let want = if limit == 0 { 0 } else { (limit - items.len()).max(if filter.is_everything() { 0 } else { 64 }) };
+        let want = if limit == 0 {
+            0
+        } else {
+            (limit - items.len()).max(if filter.is_everything() { 0 } else { 64 })
+        };
         let res = state
             .store
             .range(RangeRequest { prefix: prefix.clone(), start_after: start_after.clone(), limit: want, revision })
@@ -279,14 +351,26 @@ async fn list(state: &AppState, rp: &ResourcePath, q: &Query, rendering: Renderi
     match rendering {
         Rendering::Table(opts) => {
             let objs: Vec<Value> = items.iter().map(|kv| object_value(kv)).collect();
-            Ok(json_response(StatusCode::OK, &table::table(rt, &objs, opts, list_meta, false)))
+            Ok(json_response(
+                StatusCode::OK,
+                &table::table(rt, &objs, opts, list_meta, false),
+            ))
         }
         Rendering::Object => {
-            let mut out = Vec::with_capacity(items.iter().map(|kv| kv.value.len() + 40).sum::<usize>() + 256);
+            let mut out =
+                Vec::with_capacity(items.iter().map(|kv| kv.value.len() + 40).sum::<usize>() + 256);
             out.extend_from_slice(b"{\"kind\":");
-            out.extend_from_slice(serde_json::to_string(&rt.list_kind()).unwrap_or_default().as_bytes());
+            out.extend_from_slice(
+                serde_json::to_string(&rt.list_kind())
+                    .unwrap_or_default()
+                    .as_bytes(),
+            );
             out.extend_from_slice(b",\"apiVersion\":");
-            out.extend_from_slice(serde_json::to_string(&rt.api_version()).unwrap_or_default().as_bytes());
+            out.extend_from_slice(
+                serde_json::to_string(&rt.api_version())
+                    .unwrap_or_default()
+                    .as_bytes(),
+            );
             out.extend_from_slice(b",\"metadata\":");
             out.extend_from_slice(list_meta.to_string().as_bytes());
             out.extend_from_slice(b",\"items\":[");
@@ -297,7 +381,11 @@ async fn list(state: &AppState, rp: &ResourcePath, q: &Query, rendering: Renderi
                 object_bytes(kv, &mut out);
             }
             out.extend_from_slice(b"]}");
-            Ok(response::bytes_response(StatusCode::OK, out, "application/json"))
+            Ok(response::bytes_response(
+                StatusCode::OK,
+                out,
+                "application/json",
+            ))
         }
     }
 }
@@ -313,7 +401,11 @@ pub fn parse_rv(rv: &str) -> ApiResult<i64> {
 // Create
 
 /// Decodes into the kind's type (dropping unknown fields per `fieldValidation`) and applies defaults.
-fn normalize(rt: &'static ResourceType, obj: Value, fv: FieldValidation) -> ApiResult<(Value, Vec<String>)> {
+fn normalize(
+    rt: &'static ResourceType,
+    obj: Value,
+    fv: FieldValidation,
+) -> ApiResult<(Value, Vec<String>)> {
     if !obj.is_object() {
         return Err(ApiError::BadRequest(format!(
             "Object 'Kind' is missing in '{}'",
@@ -329,13 +421,18 @@ fn normalize(rt: &'static ResourceType, obj: Value, fv: FieldValidation) -> ApiR
     if !unknown.is_empty() {
         match fv {
             FieldValidation::Strict => {
-                let msgs: Vec<String> = unknown.iter().map(|p| format!("unknown field \"{p}\"")).collect();
+                let msgs: Vec<String> = unknown
+                    .iter()
+                    .map(|p| format!("unknown field \"{p}\""))
+                    .collect();
                 return Err(ApiError::BadRequest(decode_error_message(
                     rt,
                     &format!("strict decoding error: {}", msgs.join(", ")),
                 )));
             }
-            FieldValidation::Warn => warnings.extend(unknown.iter().map(|p| format!("unknown field \"{p}\""))),
+            FieldValidation::Warn => {
+                warnings.extend(unknown.iter().map(|p| format!("unknown field \"{p}\"")))
+            }
             FieldValidation::Ignore => {}
         }
     }
@@ -343,13 +440,18 @@ fn normalize(rt: &'static ResourceType, obj: Value, fv: FieldValidation) -> ApiR
 }
 
 fn decode_error_message(rt: &ResourceType, err: &str) -> String {
-    format!("{} in version \"{}\" cannot be handled as a {}: {err}", rt.kind, rt.version, rt.kind)
+    format!(
+        "{} in version \"{}\" cannot be handled as a {}: {err}",
+        rt.kind, rt.version, rt.kind
+    )
 }
 
 /// Checks `apiVersion`/`kind` in a body against the endpoint, filling them when absent.
 fn check_type_meta(rt: &ResourceType, obj: &mut Value) -> ApiResult<()> {
     let Some(map) = obj.as_object_mut() else {
-        return Err(ApiError::BadRequest("the body of the request must be a JSON object".into()));
+        return Err(ApiError::BadRequest(
+            "the body of the request must be a JSON object".into(),
+        ));
     };
     let api_version = rt.api_version();
     match map.get("apiVersion").and_then(Value::as_str) {
@@ -363,7 +465,8 @@ fn check_type_meta(rt: &ResourceType, obj: &mut Value) -> ApiResult<()> {
     match map.get("kind").and_then(Value::as_str) {
         Some(k) if !k.is_empty() && k != rt.kind => {
             return Err(ApiError::BadRequest(format!(
-                "the kind in the data ({k}) does not match the expected kind ({})", rt.kind
+                "the kind in the data ({k}) does not match the expected kind ({})",
+                rt.kind
             )));
         }
         _ => {}
@@ -407,8 +510,14 @@ fn now() -> jiff::Timestamp {
 }
 
 /// Refuses new objects in a missing or terminating namespace.
-async fn check_namespace_open(state: &AppState, rt: &ResourceType, ns: Option<&str>) -> ApiResult<()> {
-    let (Some(ns), true) = (ns, rt.namespaced) else { return Ok(()) };
+async fn check_namespace_open(
+    state: &AppState,
+    rt: &ResourceType,
+    ns: Option<&str>,
+) -> ApiResult<()> {
+    let (Some(ns), true) = (ns, rt.namespaced) else {
+        return Ok(());
+    };
     let namespaces = registry::find("", "v1", "namespaces").expect("namespaces are registered");
     match state.store.get(&namespaces.key(None, ns), None).await? {
         None => Err(ApiError::namespace_not_found(ns)),
@@ -462,7 +571,10 @@ async fn create(
         return Err(ApiError::invalid(
             rt,
             "",
-            vec![berth_api::FieldError::required("metadata.name", "name or generateName is required")],
+            vec![berth_api::FieldError::required(
+                "metadata.name",
+                "name or generateName is required",
+            )],
         ));
     }
     check_namespace_open(state, rt, ns.as_deref()).await.map_err(|e| match e {
@@ -477,8 +589,16 @@ async fn create(
     {
         let m = meta::metadata_mut(&mut obj);
         m.insert("uid".into(), Value::from(crate::ids::new_uid()));
-        m.insert("creationTimestamp".into(), Value::from(meta::format_time(created)));
-        for f in ["resourceVersion", "deletionTimestamp", "deletionGracePeriodSeconds", "selfLink"] {
+        m.insert(
+            "creationTimestamp".into(),
+            Value::from(meta::format_time(created)),
+        );
+        for f in [
+            "resourceVersion",
+            "deletionTimestamp",
+            "deletionGracePeriodSeconds",
+            "selfLink",
+        ] {
             m.remove(f);
         }
         if rt.has_generation {
@@ -493,16 +613,41 @@ async fn create(
     if !errors.is_empty() {
         return Err(ApiError::invalid(rt, &name, errors));
     }
-    strategy::record_managed_fields(rt, None, &mut obj, q.get("fieldManager"), headers, operation, None);
+    strategy::record_managed_fields(
+        rt,
+        None,
+        &mut obj,
+        q.get("fieldManager"),
+        headers,
+        operation,
+        None,
+    );
     let obj = with_type_meta(rt, &obj);
     if dry_run {
-        return Ok(respond_value(rt, &obj, rendering, StatusCode::CREATED, &warnings));
+        return Ok(respond_value(
+            rt,
+            &obj,
+            rendering,
+            StatusCode::CREATED,
+            &warnings,
+        ));
     }
     let key = rt.key(ns.as_deref(), &name);
     let bytes = canonical_bytes(rt, &obj);
-    match state.store.txn(vec![Compare::Absent(key.clone())], vec![Op::Put { key, value: bytes }]).await? {
+    match state
+        .store
+        .txn(
+            vec![Compare::Absent(key.clone())],
+            vec![Op::Put { key, value: bytes }],
+        )
+        .await?
+    {
         TxnResult::Committed { kvs, .. } => {
-            let kv = kvs.into_iter().next().flatten().ok_or_else(|| ApiError::Internal("missing write result".into()))?;
+            let kv = kvs
+                .into_iter()
+                .next()
+                .flatten()
+                .ok_or_else(|| ApiError::Internal("missing write result".into()))?;
             let mut r = render_one(rt, &kv, rendering, StatusCode::CREATED)?;
             add_warnings(&mut r, &warnings);
             Ok(r)
@@ -563,18 +708,43 @@ pub async fn update_object(
         let current_obj = current.as_ref().map(|kv| object_value(kv));
         let requested = compute(current_obj.as_ref())?;
         let Some(kv) = current else {
-            if requested.create_if_missing && (operation == "Apply" || strategy::allow_create_on_update(rt)) && target == Target::Main {
+            if requested.create_if_missing
+                && (operation == "Apply" || strategy::allow_create_on_update(rt))
+                && target == Target::Main
+            {
                 // Fall back to create semantics.
                 let body = serde_json::to_vec(&requested.object).unwrap_or_default();
-                let rp = ResourcePath { rt, namespace: ns.map(str::to_string), name: None, subresource: None };
+                let rp = ResourcePath {
+                    rt,
+                    namespace: ns.map(str::to_string),
+                    name: None,
+                    subresource: None,
+                };
                 let mut h = headers.clone();
-                h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+                h.insert(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/json"),
+                );
                 let resp = create(state, &rp, q, &h, &body, Rendering::Object, operation).await?;
-                let bytes = resp.into_body().collect().await.map_err(|e| ApiError::Internal(e.to_string()))?.to_bytes();
+                let bytes = resp
+                    .into_body()
+                    .collect()
+                    .await
+                    .map_err(|e| ApiError::Internal(e.to_string()))?
+                    .to_bytes();
                 let object = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-                return Ok((Updated { object, created: true }, Vec::new()));
+                return Ok((
+                    Updated {
+                        object,
+                        created: true,
+                    },
+                    Vec::new(),
+                ));
             }
-            return Err(ApiError::NotFound { rt, name: name.to_string() });
+            return Err(ApiError::NotFound {
+                rt,
+                name: name.to_string(),
+            });
         };
         let old = current_obj.expect("current exists");
         if let Some(rv) = requested.precondition_rv.as_deref() {
@@ -606,7 +776,9 @@ pub async fn update_object(
         let mut new = match target {
             Target::Main => {
                 let mut n = new;
-                if rt.subresources.contains(&registry::Subresource::Status) || rt.kind == "Namespace" {
+                if rt.subresources.contains(&registry::Subresource::Status)
+                    || rt.kind == "Namespace"
+                {
                     strategy::keep_status(&old, &mut n);
                 }
                 n
@@ -615,13 +787,22 @@ pub async fn update_object(
             Target::Finalize => strategy::finalize_only(&old, &new),
             Target::Whole => new,
         };
-        for f in ["uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds"] {
+        for f in [
+            "uid",
+            "creationTimestamp",
+            "deletionTimestamp",
+            "deletionGracePeriodSeconds",
+        ] {
             meta::copy_meta(&old, &mut new, f);
         }
         if rt.has_generation {
             let old_gen = old["metadata"]["generation"].as_i64().unwrap_or(1);
             let spec_changed = old.get("spec") != new.get("spec");
-            meta::set_meta(&mut new, "generation", Value::from(if spec_changed { old_gen + 1 } else { old_gen }));
+            meta::set_meta(
+                &mut new,
+                "generation",
+                Value::from(if spec_changed { old_gen + 1 } else { old_gen }),
+            );
         } else {
             meta::set_meta(&mut new, "generation", Value::Null);
         }
@@ -640,7 +821,15 @@ pub async fn update_object(
             Target::Status => Some("status"),
             _ => None,
         };
-        strategy::record_managed_fields(rt, Some(&old), &mut new, q.get("fieldManager"), headers, operation, subresource);
+        strategy::record_managed_fields(
+            rt,
+            Some(&old),
+            &mut new,
+            q.get("fieldManager"),
+            headers,
+            operation,
+            subresource,
+        );
         let new = with_type_meta(rt, &new);
         // A deleting object whose last finalizer is gone is removed.
         let remove = meta::is_deleting(&new) && strategy::finalizers_done(rt, &new);
@@ -648,28 +837,70 @@ pub async fn update_object(
         meta::set_meta(&mut unchanged, "resourceVersion", Value::Null);
         let mut compare_new = new.clone();
         meta::set_meta(&mut compare_new, "resourceVersion", Value::Null);
-        if !remove && strategy::without_managed_times(&unchanged) == strategy::without_managed_times(&compare_new) {
+        if !remove
+            && strategy::without_managed_times(&unchanged)
+                == strategy::without_managed_times(&compare_new)
+        {
             // No-op updates do not write (the resourceVersion stays).
-            return Ok((Updated { object: old, created: false }, warnings));
+            return Ok((
+                Updated {
+                    object: old,
+                    created: false,
+                },
+                warnings,
+            ));
         }
         if dry_run {
             let mut object = new;
-            meta::set_meta(&mut object, "resourceVersion", Value::from(kv.mod_revision.to_string()));
-            return Ok((Updated { object, created: false }, warnings));
+            meta::set_meta(
+                &mut object,
+                "resourceVersion",
+                Value::from(kv.mod_revision.to_string()),
+            );
+            return Ok((
+                Updated {
+                    object,
+                    created: false,
+                },
+                warnings,
+            ));
         }
-        let op = if remove { Op::Delete { key: key.clone() } } else { Op::Put { key: key.clone(), value: canonical_bytes(rt, &new) } };
-        match state.store.txn(vec![Compare::ModRevision(key.clone(), kv.mod_revision)], vec![op]).await? {
+        let op = if remove {
+            Op::Delete { key: key.clone() }
+        } else {
+            Op::Put {
+                key: key.clone(),
+                value: canonical_bytes(rt, &new),
+            }
+        };
+        match state
+            .store
+            .txn(
+                vec![Compare::ModRevision(key.clone(), kv.mod_revision)],
+                vec![op],
+            )
+            .await?
+        {
             TxnResult::Committed { kvs, revision } => {
                 let object = if remove {
                     let mut o = new;
                     meta::set_meta(&mut o, "resourceVersion", Value::from(revision.to_string()));
                     o
                 } else {
-                    let kv: Arc<KeyValue> =
-                        kvs.into_iter().next().flatten().ok_or_else(|| ApiError::Internal("missing write result".into()))?;
+                    let kv: Arc<KeyValue> = kvs
+                        .into_iter()
+                        .next()
+                        .flatten()
+                        .ok_or_else(|| ApiError::Internal("missing write result".into()))?;
                     object_value(&kv)
                 };
-                return Ok((Updated { object, created: false }, warnings));
+                return Ok((
+                    Updated {
+                        object,
+                        created: false,
+                    },
+                    warnings,
+                ));
             }
             TxnResult::Failed { .. } => {
                 if requested.precondition_rv.is_some() {
@@ -708,16 +939,44 @@ async fn replace(
         return Err(ApiError::invalid(
             rt,
             name,
-            vec![berth_api::FieldError::invalid("metadata.resourceVersion", "", "must be specified for an update")],
+            vec![berth_api::FieldError::invalid(
+                "metadata.resourceVersion",
+                "",
+                "must be specified for an update",
+            )],
         ));
     }
     let target = Target::from_sub(sub);
-    let (updated, warnings) = update_object(state, rt, rp.namespace.as_deref(), name, target, q, &HeaderMap::new(), "Update", |_| {
-        Ok(Requested { object: body.clone(), precondition_rv: rv.clone(), create_if_missing: true })
-    })
+    let (updated, warnings) = update_object(
+        state,
+        rt,
+        rp.namespace.as_deref(),
+        name,
+        target,
+        q,
+        &HeaderMap::new(),
+        "Update",
+        |_| {
+            Ok(Requested {
+                object: body.clone(),
+                precondition_rv: rv.clone(),
+                create_if_missing: true,
+            })
+        },
+    )
     .await?;
-    let code = if updated.created { StatusCode::CREATED } else { StatusCode::OK };
-    Ok(respond_value(rt, &updated.object, rendering, code, &warnings))
+    let code = if updated.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok(respond_value(
+        rt,
+        &updated.object,
+        rendering,
+        code,
+        &warnings,
+    ))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -732,7 +991,12 @@ async fn patch(
     rendering: Rendering,
 ) -> ApiResult<Response> {
     let rt = rp.rt;
-    let ct = content_type(headers).split(';').next().unwrap_or("").trim().to_string();
+    let ct = content_type(headers)
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_string();
     let patch_kind = crate::strategy::PatchKind::from_content_type(&ct).ok_or_else(|| {
         ApiError::UnsupportedMediaType(format!(
             "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json"
@@ -742,35 +1006,91 @@ async fn patch(
         return strategy::patch_scale(state, rp, name, patch_kind, body, q).await;
     }
     let patch_doc = match patch_kind {
-        crate::strategy::PatchKind::Apply => crate::request::decode_yaml(body).map_err(ApiError::BadRequest)?,
-        _ => serde_json::from_slice::<Value>(body).map_err(|e| ApiError::BadRequest(format!("error decoding patch: {e}")))?,
+        crate::strategy::PatchKind::Apply => {
+            crate::request::decode_yaml(body).map_err(ApiError::BadRequest)?
+        }
+        _ => serde_json::from_slice::<Value>(body)
+            .map_err(|e| ApiError::BadRequest(format!("error decoding patch: {e}")))?,
     };
     let target = Target::from_sub(sub);
     let manager = q.get("fieldManager").map(str::to_string);
-    if patch_kind == crate::strategy::PatchKind::Apply && manager.as_deref().unwrap_or("").is_empty() {
+    if patch_kind == crate::strategy::PatchKind::Apply
+        && manager.as_deref().unwrap_or("").is_empty()
+    {
         return Err(ApiError::BadRequest(
             "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is required for apply patch".into(),
         ));
     }
     let force = q.flag("force");
-    let operation = if patch_kind == crate::strategy::PatchKind::Apply { "Apply" } else { "Update" };
-    let (updated, warnings) = update_object(state, rt, rp.namespace.as_deref(), name, target, q, headers, operation, |current| {
-        let precondition_rv = patch_doc.get("metadata").and_then(|m| m.get("resourceVersion")).and_then(Value::as_str).map(str::to_string);
-        let object = match current {
-            Some(cur) => strategy::apply_patch(rt, cur, &patch_doc, patch_kind, manager.as_deref().unwrap_or(""), sub, force)?,
-            None if patch_kind == crate::strategy::PatchKind::Apply => {
-                strategy::apply_patch(rt, &Value::Null, &patch_doc, patch_kind, manager.as_deref().unwrap_or(""), sub, force)?
-            }
-            None => return Err(ApiError::NotFound { rt, name: name.to_string() }),
-        };
-        Ok(Requested { object, precondition_rv, create_if_missing: patch_kind == crate::strategy::PatchKind::Apply })
-    })
+    let operation = if patch_kind == crate::strategy::PatchKind::Apply {
+        "Apply"
+    } else {
+        "Update"
+    };
+    let (updated, warnings) = update_object(
+        state,
+        rt,
+        rp.namespace.as_deref(),
+        name,
+        target,
+        q,
+        headers,
+        operation,
+        |current| {
+            let precondition_rv = patch_doc
+                .get("metadata")
+                .and_then(|m| m.get("resourceVersion"))
+                .and_then(Value::as_str)
+                .map(str::to_string);
+            let object = match current {
+                Some(cur) => strategy::apply_patch(
+                    rt,
+                    cur,
+                    &patch_doc,
+                    patch_kind,
+                    manager.as_deref().unwrap_or(""),
+                    sub,
+                    force,
+                )?,
+                None if patch_kind == crate::strategy::PatchKind::Apply => strategy::apply_patch(
+                    rt,
+                    &Value::Null,
+                    &patch_doc,
+                    patch_kind,
+                    manager.as_deref().unwrap_or(""),
+                    sub,
+                    force,
+                )?,
+                None => {
+                    return Err(ApiError::NotFound {
+                        rt,
+                        name: name.to_string(),
+                    });
+                }
+            };
+            Ok(Requested {
+                object,
+                precondition_rv,
+                create_if_missing: patch_kind == crate::strategy::PatchKind::Apply,
+            })
+        },
+    )
     .await?;
-    let code = if updated.created { StatusCode::CREATED } else { StatusCode::OK };
+    let code = if updated.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
     if sub == Some("scale") {
         return Ok(json_response(code, &strategy::scale_of(&updated.object)?));
     }
-    Ok(respond_value(rt, &updated.object, rendering, code, &warnings))
+    Ok(respond_value(
+        rt,
+        &updated.object,
+        rendering,
+        code,
+        &warnings,
+    ))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -787,7 +1107,10 @@ pub struct DeleteOptions {
 
 impl DeleteOptions {
     pub fn parse(q: &Query, content_type: &str, body: &[u8]) -> ApiResult<DeleteOptions> {
-        let mut o = DeleteOptions { dry_run: q.dry_run()?, ..Default::default() };
+        let mut o = DeleteOptions {
+            dry_run: q.dry_run()?,
+            ..Default::default()
+        };
         o.grace_period_seconds = q.int("gracePeriodSeconds")?;
         o.propagation_policy = q.get("propagationPolicy").map(str::to_string);
         if let Some(orphan) = q.get("orphanDependents") {
@@ -803,12 +1126,17 @@ impl DeleteOptions {
             if let Some(p) = v.get("propagationPolicy").and_then(Value::as_str) {
                 o.propagation_policy = Some(p.to_string());
             }
-            if v.get("orphanDependents").and_then(Value::as_bool) == Some(true) && o.propagation_policy.is_none() {
+            if v.get("orphanDependents").and_then(Value::as_bool) == Some(true)
+                && o.propagation_policy.is_none()
+            {
                 o.propagation_policy = Some("Orphan".into());
             }
             if let Some(p) = v.get("preconditions") {
                 o.precondition_uid = p.get("uid").and_then(Value::as_str).map(str::to_string);
-                o.precondition_rv = p.get("resourceVersion").and_then(Value::as_str).map(str::to_string);
+                o.precondition_rv = p
+                    .get("resourceVersion")
+                    .and_then(Value::as_str)
+                    .map(str::to_string);
             }
             if let Some(d) = v.get("dryRun").and_then(Value::as_array) {
                 if d.iter().any(|x| x == "All") {
@@ -855,7 +1183,9 @@ pub async fn delete(
                 return Err(ApiError::Conflict {
                     rt,
                     name: name.to_string(),
-                    detail: format!("Precondition failed: UID in precondition: {uid}, UID in object meta: {actual}"),
+                    detail: format!(
+                        "Precondition failed: UID in precondition: {uid}, UID in object meta: {actual}"
+                    ),
                 });
             }
         }
@@ -873,25 +1203,53 @@ pub async fn delete(
         }
         let decision = strategy::plan_delete(rt, &obj, opts, now());
         let (op, response_obj, code) = match decision {
-            strategy::DeleteDecision::Now => (Op::Delete { key: key.clone() }, obj.clone(), StatusCode::OK),
+            strategy::DeleteDecision::Now => {
+                (Op::Delete { key: key.clone() }, obj.clone(), StatusCode::OK)
+            }
             strategy::DeleteDecision::Mark(marked) => {
-                let code = if opts.propagation_policy.as_deref() == Some("Foreground") { StatusCode::ACCEPTED } else { StatusCode::OK };
+                let code = if opts.propagation_policy.as_deref() == Some("Foreground") {
+                    StatusCode::ACCEPTED
+                } else {
+                    StatusCode::OK
+                };
                 if marked == obj {
                     return Ok(json_response(code, &obj));
                 }
-                (Op::Put { key: key.clone(), value: canonical_bytes(rt, &marked) }, marked, code)
+                (
+                    Op::Put {
+                        key: key.clone(),
+                        value: canonical_bytes(rt, &marked),
+                    },
+                    marked,
+                    code,
+                )
             }
         };
         if opts.dry_run {
-            return Ok(delete_response(rt, &response_obj, matches!(op, Op::Delete { .. }), code));
+            return Ok(delete_response(
+                rt,
+                &response_obj,
+                matches!(op, Op::Delete { .. }),
+                code,
+            ));
         }
         let is_delete = matches!(op, Op::Delete { .. });
-        match state.store.txn(vec![Compare::ModRevision(key.clone(), kv.mod_revision)], vec![op]).await? {
+        match state
+            .store
+            .txn(
+                vec![Compare::ModRevision(key.clone(), kv.mod_revision)],
+                vec![op],
+            )
+            .await?
+        {
             TxnResult::Committed { kvs, .. } => {
                 let out = if is_delete {
                     response_obj
                 } else {
-                    kvs[0].as_ref().map(|kv| object_value(kv)).unwrap_or(response_obj)
+                    kvs[0]
+                        .as_ref()
+                        .map(|kv| object_value(kv))
+                        .unwrap_or(response_obj)
                 };
                 return Ok(delete_response(rt, &out, is_delete, code));
             }
@@ -903,7 +1261,12 @@ pub async fn delete(
 
 /// Upstream answers an immediate delete with a Success Status (pods: with the object), and a
 /// delayed one with the object as it now stands.
-fn delete_response(rt: &ResourceType, obj: &Value, deleted_now: bool, code: StatusCode) -> Response {
+fn delete_response(
+    rt: &ResourceType,
+    obj: &Value,
+    deleted_now: bool,
+    code: StatusCode,
+) -> Response {
     if deleted_now && rt.kind != "Pod" {
         let mut details = json!({"name": meta::name(obj).unwrap_or_default(), "kind": rt.plural});
         if !rt.group.is_empty() {
@@ -920,12 +1283,20 @@ fn delete_response(rt: &ResourceType, obj: &Value, deleted_now: bool, code: Stat
     json_response(code, obj)
 }
 
-async fn delete_collection(state: &AppState, rp: &ResourcePath, q: &Query, opts: &DeleteOptions) -> ApiResult<Response> {
+async fn delete_collection(
+    state: &AppState,
+    rp: &ResourcePath,
+    q: &Query,
+    opts: &DeleteOptions,
+) -> ApiResult<Response> {
     let rt = rp.rt;
     let filter = Filter::from_query(rt, q)?;
     let res = state
         .store
-        .range(RangeRequest { prefix: rt.list_prefix(rp.namespace.as_deref()), ..Default::default() })
+        .range(RangeRequest {
+            prefix: rt.list_prefix(rp.namespace.as_deref()),
+            ..Default::default()
+        })
         .await?;
     let mut deleted = Vec::new();
     for kv in res.kvs {
@@ -955,11 +1326,32 @@ pub async fn ensure_system_namespaces(state: &AppState) -> ApiResult<()> {
         if state.store.get(&rt.key(None, ns), None).await?.is_some() {
             continue;
         }
-        let body = serde_json::to_vec(&json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})).unwrap_or_default();
-        let rp = ResourcePath { rt, namespace: None, name: None, subresource: None };
+        let body = serde_json::to_vec(
+            &json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}),
+        )
+        .unwrap_or_default();
+        let rp = ResourcePath {
+            rt,
+            namespace: None,
+            name: None,
+            subresource: None,
+        };
         let mut headers = HeaderMap::new();
-        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        match create(state, &rp, &Query::default(), &headers, &body, Rendering::Object, "Update").await {
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        match create(
+            state,
+            &rp,
+            &Query::default(),
+            &headers,
+            &body,
+            Rendering::Object,
+            "Update",
+        )
+        .await
+        {
             Ok(_) | Err(ApiError::AlreadyExists { .. }) => {}
             Err(e) => return Err(e),
         }

@@ -21,14 +21,26 @@ pub const FINALIZER_ORPHAN: &str = "orphan";
 pub const NAMESPACE_FINALIZER: &str = "kubernetes";
 
 /// Initial state upstream gives new objects of some kinds.
-pub async fn prepare_for_create(state: &AppState, rt: &ResourceType, obj: &mut Value) -> ApiResult<()> {
+pub async fn prepare_for_create(
+    state: &AppState,
+    rt: &ResourceType,
+    obj: &mut Value,
+) -> ApiResult<()> {
     match (rt.group, rt.kind) {
         ("", "Namespace") => {
             let name = meta::name(obj).unwrap_or_default().to_string();
-            let labels = meta::metadata_mut(obj).entry("labels").or_insert_with(|| json!({}));
+            let labels = meta::metadata_mut(obj)
+                .entry("labels")
+                .or_insert_with(|| json!({}));
             labels["kubernetes.io/metadata.name"] = json!(name);
-            let spec = obj.as_object_mut().expect("object").entry("spec").or_insert_with(|| json!({}));
-            let finalizers = spec.as_object_mut().map(|s| s.entry("finalizers").or_insert_with(|| json!([])));
+            let spec = obj
+                .as_object_mut()
+                .expect("object")
+                .entry("spec")
+                .or_insert_with(|| json!({}));
+            let finalizers = spec
+                .as_object_mut()
+                .map(|s| s.entry("finalizers").or_insert_with(|| json!([])));
             if let Some(Value::Array(f)) = finalizers {
                 if !f.iter().any(|x| x == NAMESPACE_FINALIZER) {
                     f.push(json!(NAMESPACE_FINALIZER));
@@ -106,7 +118,10 @@ async fn allocate_cluster_ip(state: &AppState, obj: &mut Value) -> ApiResult<()>
     let services = registry::find("", "v1", "services").expect("services are registered");
     let used: std::collections::HashSet<String> = state
         .store
-        .range(berth_store::RangeRequest { prefix: services.key_prefix(), ..Default::default() })
+        .range(berth_store::RangeRequest {
+            prefix: services.key_prefix(),
+            ..Default::default()
+        })
         .await?
         .kvs
         .iter()
@@ -170,12 +185,20 @@ pub fn status_only(old: &Value, new: &Value) -> Value {
 /// An update through `namespaces/<n>/finalize` changes only `spec.finalizers`.
 pub fn finalize_only(old: &Value, new: &Value) -> Value {
     let mut out = old.clone();
-    out["spec"]["finalizers"] = new["spec"].get("finalizers").cloned().unwrap_or_else(|| json!([]));
+    out["spec"]["finalizers"] = new["spec"]
+        .get("finalizers")
+        .cloned()
+        .unwrap_or_else(|| json!([]));
     out
 }
 
 /// Kind-specific update rules that are not validation.
-pub fn prepare_for_update(rt: &ResourceType, old: &Value, new: &mut Value, target: Target) -> ApiResult<()> {
+pub fn prepare_for_update(
+    rt: &ResourceType,
+    old: &Value,
+    new: &mut Value,
+    target: Target,
+) -> ApiResult<()> {
     if (rt.group, rt.kind) == ("", "Service") && target == Target::Main {
         // An update that omits the allocated address keeps it.
         if new["spec"]["clusterIP"].as_str().unwrap_or("").is_empty() {
@@ -193,14 +216,19 @@ pub fn prepare_for_update(rt: &ResourceType, old: &Value, new: &mut Value, targe
 /// Whether an object that is being deleted may go now: no finalizers left.
 pub fn finalizers_done(rt: &ResourceType, obj: &Value) -> bool {
     let spec_done = rt.kind != "Namespace"
-        || obj["spec"]["finalizers"].as_array().is_none_or(|f| f.is_empty());
+        || obj["spec"]["finalizers"]
+            .as_array()
+            .is_none_or(|f| f.is_empty());
     meta::finalizers(obj).is_empty() && spec_done
 }
 
 /// For the no-op check: managedFields timestamps change on every write and do not count.
 pub fn without_managed_times(v: &Value) -> Value {
     let mut v = v.clone();
-    if let Some(Value::Array(entries)) = v.get_mut("metadata").and_then(|m| m.get_mut("managedFields")) {
+    if let Some(Value::Array(entries)) = v
+        .get_mut("metadata")
+        .and_then(|m| m.get_mut("managedFields"))
+    {
         for e in entries {
             if let Some(m) = e.as_object_mut() {
                 m.remove("time");
@@ -214,7 +242,14 @@ pub fn without_managed_times(v: &Value) -> Value {
 pub fn allow_create_on_update(rt: &ResourceType) -> bool {
     matches!(
         rt.kind,
-        "Endpoints" | "EndpointSlice" | "Event" | "Lease" | "Role" | "RoleBinding" | "ClusterRole" | "ClusterRoleBinding"
+        "Endpoints"
+            | "EndpointSlice"
+            | "Event"
+            | "Lease"
+            | "Role"
+            | "RoleBinding"
+            | "ClusterRole"
+            | "ClusterRoleBinding"
     )
 }
 
@@ -228,12 +263,19 @@ pub fn validate_meta(rt: &ResourceType, obj: &Value, old: Option<&Value>) -> Vec
     let mut errs = Vec::new();
     if let Some(old) = old {
         if meta::uid(old) != meta::uid(obj) {
-            errs.push(FieldError::invalid("metadata.uid", meta::uid(obj).unwrap_or_default(), "field is immutable"));
+            errs.push(FieldError::invalid(
+                "metadata.uid",
+                meta::uid(obj).unwrap_or_default(),
+                "field is immutable",
+            ));
         }
         // Finalizers may not be added to an object that is going away (upstream rule).
         if meta::is_deleting(old) {
             let before = meta::finalizers(old);
-            let added: Vec<String> = meta::finalizers(obj).into_iter().filter(|f| !before.contains(f)).collect();
+            let added: Vec<String> = meta::finalizers(obj)
+                .into_iter()
+                .filter(|f| !before.contains(f))
+                .collect();
             if !added.is_empty() {
                 errs.push(FieldError {
                     kind: FieldErrorType::Forbidden,
@@ -255,7 +297,9 @@ pub fn validate_status_update(rt: &ResourceType, new: &Value, old: &Value) -> Ve
         return Vec::new();
     }
     match (StatefulSet::deserialize(new), StatefulSet::deserialize(old)) {
-        (Ok(n), Ok(o)) => berth_api::validation::workloads::validate_statefulset_status_update(&n, &o),
+        (Ok(n), Ok(o)) => {
+            berth_api::validation::workloads::validate_statefulset_status_update(&n, &o)
+        }
         _ => Vec::new(),
     }
 }
@@ -279,7 +323,11 @@ pub fn record_managed_fields(
         None => default_manager(headers),
     };
     let now = meta::format_time(jiff::Timestamp::now());
-    let info = berth_api::apply::ManagerInfo { manager: &manager, subresource, now: &now };
+    let info = berth_api::apply::ManagerInfo {
+        manager: &manager,
+        subresource,
+        now: &now,
+    };
     berth_api::apply::record_update(old, new, &info, berth_api::smp::patch_schema(rt));
 }
 
@@ -308,7 +356,9 @@ impl PatchKind {
             "application/json-patch+json" => Some(PatchKind::Json),
             "application/merge-patch+json" => Some(PatchKind::Merge),
             "application/strategic-merge-patch+json" => Some(PatchKind::Strategic),
-            "application/apply-patch+yaml" | "application/apply-patch+cbor" => Some(PatchKind::Apply),
+            "application/apply-patch+yaml" | "application/apply-patch+cbor" => {
+                Some(PatchKind::Apply)
+            }
             _ => None,
         }
     }
@@ -327,17 +377,23 @@ pub fn apply_patch(
     match kind {
         PatchKind::Merge => {
             if !patch.is_object() {
-                return Err(ApiError::BadRequest("json: cannot unmarshal into Go value of type map[string]interface {}".into()));
+                return Err(ApiError::BadRequest(
+                    "json: cannot unmarshal into Go value of type map[string]interface {}".into(),
+                ));
             }
             let mut out = current.clone();
             json_patch::merge(&mut out, patch);
             Ok(out)
         }
         PatchKind::Json => {
-            let ops: json_patch::Patch = serde_json::from_value(patch.clone())
-                .map_err(|e| ApiError::BadRequest(format!("the server rejected our request due to an error in our request: {e}")))?;
+            let ops: json_patch::Patch = serde_json::from_value(patch.clone()).map_err(|e| {
+                ApiError::BadRequest(format!(
+                    "the server rejected our request due to an error in our request: {e}"
+                ))
+            })?;
             let mut out = current.clone();
-            json_patch::patch(&mut out, &ops).map_err(|e| ApiError::Unprocessable(e.to_string()))?;
+            json_patch::patch(&mut out, &ops)
+                .map_err(|e| ApiError::Unprocessable(e.to_string()))?;
             Ok(out)
         }
         PatchKind::Strategic => {
@@ -352,7 +408,11 @@ pub fn apply_patch(
             let schema = berth_api::smp::patch_schema(rt);
             let live = (!current.is_null()).then_some(current);
             let now = meta::format_time(jiff::Timestamp::now());
-            let info = berth_api::apply::ManagerInfo { manager, subresource, now: &now };
+            let info = berth_api::apply::ManagerInfo {
+                manager,
+                subresource,
+                now: &now,
+            };
             berth_api::apply::apply(live, patch, &info, force, schema)
                 .map(|o| o.object)
                 .map_err(|e| apply_error(rt, current, e))
@@ -387,7 +447,12 @@ pub enum DeleteDecision {
 }
 
 /// Decides a delete: graceful pod termination, propagation finalizers, namespace lifecycle.
-pub fn plan_delete(rt: &ResourceType, obj: &Value, opts: &DeleteOptions, now: jiff::Timestamp) -> DeleteDecision {
+pub fn plan_delete(
+    rt: &ResourceType,
+    obj: &Value,
+    opts: &DeleteOptions,
+    now: jiff::Timestamp,
+) -> DeleteDecision {
     let mut finalizers = meta::finalizers(obj);
     let policy = opts.propagation_policy.as_deref().unwrap_or("Background");
     let wanted = match policy {
@@ -396,7 +461,9 @@ pub fn plan_delete(rt: &ResourceType, obj: &Value, opts: &DeleteOptions, now: ji
         _ => None,
     };
     // A later delete with another policy replaces the earlier propagation finalizer.
-    let had_propagation = finalizers.iter().any(|f| f == FINALIZER_FOREGROUND || f == FINALIZER_ORPHAN);
+    let had_propagation = finalizers
+        .iter()
+        .any(|f| f == FINALIZER_FOREGROUND || f == FINALIZER_ORPHAN);
     if opts.propagation_policy.is_some() || !had_propagation {
         finalizers.retain(|f| f != FINALIZER_FOREGROUND && f != FINALIZER_ORPHAN);
         if let Some(w) = wanted {
@@ -405,7 +472,10 @@ pub fn plan_delete(rt: &ResourceType, obj: &Value, opts: &DeleteOptions, now: ji
     }
     let grace = grace_period(rt, obj, opts);
     let deleting = meta::is_deleting(obj);
-    let namespace_pending = rt.kind == "Namespace" && obj["spec"]["finalizers"].as_array().is_some_and(|f| !f.is_empty());
+    let namespace_pending = rt.kind == "Namespace"
+        && obj["spec"]["finalizers"]
+            .as_array()
+            .is_some_and(|f| !f.is_empty());
     if finalizers.is_empty() && grace == 0 && !namespace_pending {
         return DeleteDecision::Now;
     }
@@ -417,7 +487,11 @@ pub fn plan_delete(rt: &ResourceType, obj: &Value, opts: &DeleteOptions, now: ji
             .and_then(|t| t.parse::<jiff::Timestamp>().ok())
             .is_some_and(|t| t <= deadline);
     if !keep_earlier {
-        meta::set_meta(&mut marked, "deletionTimestamp", json!(meta::format_time(deadline)));
+        meta::set_meta(
+            &mut marked,
+            "deletionTimestamp",
+            json!(meta::format_time(deadline)),
+        );
         meta::set_meta(&mut marked, "deletionGracePeriodSeconds", json!(grace));
     }
     if rt.kind == "Namespace" {
@@ -432,7 +506,10 @@ fn grace_period(rt: &ResourceType, obj: &Value, opts: &DeleteOptions) -> i64 {
         return 0;
     }
     let unscheduled = obj["spec"]["nodeName"].as_str().unwrap_or("").is_empty();
-    let terminal = matches!(obj["status"]["phase"].as_str(), Some("Succeeded" | "Failed"));
+    let terminal = matches!(
+        obj["status"]["phase"].as_str(),
+        Some("Succeeded" | "Failed")
+    );
     if unscheduled || terminal {
         return 0;
     }
@@ -449,11 +526,13 @@ pub fn scale_of(obj: &Value) -> ApiResult<Value> {
     let selector = obj["spec"]
         .get("selector")
         .map(|s| {
-            serde_json::from_value::<k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector>(s.clone())
-                .ok()
-                .and_then(|s| berth_api::selectors::LabelSelector::from_k8s(&s).ok())
-                .map(|s| s.to_string())
-                .unwrap_or_default()
+            serde_json::from_value::<k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector>(
+                s.clone(),
+            )
+            .ok()
+            .and_then(|s| berth_api::selectors::LabelSelector::from_k8s(&s).ok())
+            .map(|s| s.to_string())
+            .unwrap_or_default()
         })
         .unwrap_or_default();
     let m = &obj["metadata"];
@@ -470,7 +549,13 @@ pub fn scale_of(obj: &Value) -> ApiResult<Value> {
 }
 
 /// `PUT .../scale`: sets `spec.replicas`, honouring the Scale's resourceVersion.
-pub async fn update_scale(state: &AppState, rp: &ResourcePath, name: &str, scale: Value, q: &Query) -> ApiResult<Response> {
+pub async fn update_scale(
+    state: &AppState,
+    rp: &ResourcePath,
+    name: &str,
+    scale: Value,
+    q: &Query,
+) -> ApiResult<Response> {
     let replicas = scale["spec"]["replicas"].as_i64().unwrap_or(0);
     if replicas < 0 {
         return Err(ApiError::Invalid {
@@ -478,28 +563,58 @@ pub async fn update_scale(state: &AppState, rp: &ResourcePath, name: &str, scale
             group: "autoscaling".into(),
             kind_only: "Scale".into(),
             name: name.to_string(),
-            errors: vec![FieldError::invalid("spec.replicas", replicas, "must be greater than or equal to 0")],
+            errors: vec![FieldError::invalid(
+                "spec.replicas",
+                replicas,
+                "must be greater than or equal to 0",
+            )],
         });
     }
     let rv = meta::resource_version(&scale).map(str::to_string);
-    let (updated, _) = rest::update_object(state, rp.rt, rp.namespace.as_deref(), name, Target::Main, q, &HeaderMap::new(), "Update", |cur| {
-        let mut obj = cur.cloned().unwrap_or(Value::Null);
-        obj["spec"]["replicas"] = json!(replicas);
-        meta::set_meta(&mut obj, "resourceVersion", Value::Null);
-        Ok(Requested { object: obj, precondition_rv: rv.clone(), create_if_missing: false })
-    })
+    let (updated, _) = rest::update_object(
+        state,
+        rp.rt,
+        rp.namespace.as_deref(),
+        name,
+        Target::Main,
+        q,
+        &HeaderMap::new(),
+        "Update",
+        |cur| {
+            let mut obj = cur.cloned().unwrap_or(Value::Null);
+            obj["spec"]["replicas"] = json!(replicas);
+            meta::set_meta(&mut obj, "resourceVersion", Value::Null);
+            Ok(Requested {
+                object: obj,
+                precondition_rv: rv.clone(),
+                create_if_missing: false,
+            })
+        },
+    )
     .await?;
     Ok(json_response(StatusCode::OK, &scale_of(&updated.object)?))
 }
 
 /// `PATCH .../scale`: patches the Scale view, then stores its replicas.
-pub async fn patch_scale(state: &AppState, rp: &ResourcePath, name: &str, kind: PatchKind, body: &[u8], q: &Query) -> ApiResult<Response> {
+pub async fn patch_scale(
+    state: &AppState,
+    rp: &ResourcePath,
+    name: &str,
+    kind: PatchKind,
+    body: &[u8],
+    q: &Query,
+) -> ApiResult<Response> {
     let kv = rest::get_kv(state, rp.rt, rp.namespace.as_deref(), name).await?;
     let current = scale_of(&crate::response::object_value(&kv))?;
-    let patch: Value = serde_json::from_slice(body).map_err(|e| ApiError::BadRequest(format!("error decoding patch: {e}")))?;
+    let patch: Value = serde_json::from_slice(body)
+        .map_err(|e| ApiError::BadRequest(format!("error decoding patch: {e}")))?;
     let scale_rt = registry::find("apps", "v1", "statefulsets").expect("registered");
     let patched = match kind {
-        PatchKind::Apply => return Err(ApiError::UnsupportedMediaType("apply patches are not supported on the scale subresource".into())),
+        PatchKind::Apply => {
+            return Err(ApiError::UnsupportedMediaType(
+                "apply patches are not supported on the scale subresource".into(),
+            ));
+        }
         PatchKind::Strategic => {
             let mut out = current.clone();
             json_patch::merge(&mut out, &patch);
@@ -514,7 +629,14 @@ pub async fn patch_scale(state: &AppState, rp: &ResourcePath, name: &str, kind: 
 // pods/binding
 
 /// `POST pods/<name>/binding`: assigns the pod to a node, once.
-pub async fn bind_pod(state: &AppState, ns: &str, name: &str, headers: &HeaderMap, body: &[u8], q: &Query) -> ApiResult<Response> {
+pub async fn bind_pod(
+    state: &AppState,
+    ns: &str,
+    name: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+    q: &Query,
+) -> ApiResult<Response> {
     let binding = crate::request::decode_body("Binding", rest::content_type(headers), body)?;
     let node = binding["target"]["name"].as_str().unwrap_or("").to_string();
     let pods = registry::find("", "v1", "pods").expect("registered");
@@ -549,5 +671,8 @@ pub async fn bind_pod(state: &AppState, ns: &str, name: &str, headers: &HeaderMa
         Ok(Requested { object: obj, precondition_rv: None, create_if_missing: false })
     })
     .await?;
-    Ok(json_response(StatusCode::CREATED, &json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201})))
+    Ok(json_response(
+        StatusCode::CREATED,
+        &json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}),
+    ))
 }

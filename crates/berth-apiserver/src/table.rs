@@ -30,12 +30,16 @@ pub enum Rendering {
 
 impl Rendering {
     pub fn from_accept(headers: &HeaderMap, q: &Query) -> ApiResult<Rendering> {
-        let accept = headers.get(http::header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
+        let accept = headers
+            .get(http::header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
         let mut json_ok = accept.is_empty();
         for part in accept.split(',') {
             let params: Vec<&str> = part.split(';').map(str::trim).collect();
             let media = params[0];
-            let is_table = params.iter().any(|p| *p == "as=Table") && params.iter().any(|p| *p == "g=meta.k8s.io");
+            let is_table = params.iter().any(|p| *p == "as=Table")
+                && params.iter().any(|p| *p == "g=meta.k8s.io");
             if is_table && matches!(media, "application/json" | "*/*") {
                 let include = match q.get("includeObject") {
                     Some("None") => IncludeObject::None,
@@ -44,7 +48,12 @@ impl Rendering {
                 };
                 return Ok(Rendering::Table(TableOptions { include }));
             }
-            if !params.iter().any(|p| p.starts_with("as=")) && matches!(media, "application/json" | "*/*" | "application/*" | "application/yaml") {
+            if !params.iter().any(|p| p.starts_with("as="))
+                && matches!(
+                    media,
+                    "application/json" | "*/*" | "application/*" | "application/yaml"
+                )
+            {
                 json_ok = true;
             }
         }
@@ -59,11 +68,23 @@ impl Rendering {
 }
 
 /// A Table of `objects`. `with_columns` is false only for later watch events.
-pub fn table(rt: &ResourceType, objects: &[Value], opts: TableOptions, list_meta: Value, _single: bool) -> Value {
+pub fn table(
+    rt: &ResourceType,
+    objects: &[Value],
+    opts: TableOptions,
+    list_meta: Value,
+    _single: bool,
+) -> Value {
     table_with(rt, objects, opts, list_meta, true)
 }
 
-pub fn table_with(rt: &ResourceType, objects: &[Value], opts: TableOptions, list_meta: Value, with_columns: bool) -> Value {
+pub fn table_with(
+    rt: &ResourceType,
+    objects: &[Value],
+    opts: TableOptions,
+    list_meta: Value,
+    with_columns: bool,
+) -> Value {
     let now = jiff::Timestamp::now();
     let rows: Vec<Value> = objects
         .iter()

@@ -25,7 +25,10 @@ pub enum TlsError {
     #[error("certificate generation failed: {0}")]
     Generate(#[from] rcgen::Error),
     #[error("{path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("invalid PEM in {0}")]
     Pem(String),
     #[error("TLS configuration: {0}")]
@@ -35,7 +38,12 @@ pub enum TlsError {
 /// Writes `contents` to `path` with mode 0600, atomically (write to a temporary file, then rename).
 pub fn write_private_file(path: &Path, contents: &[u8]) -> std::io::Result<()> {
     let tmp = path.with_extension("tmp");
-    let mut f = fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&tmp)?;
+    let mut f = fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&tmp)?;
     f.write_all(contents)?;
     f.sync_all()?;
     fs::rename(&tmp, path)?;
@@ -66,15 +74,31 @@ pub fn load_or_generate(dir: &Path) -> Result<TlsMaterial, TlsError> {
 
     let mut ca_params = CertificateParams::new(Vec::<String>::new())?;
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca_params.distinguished_name.push(DnType::CommonName, "berth-ca");
-    ca_params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
+    ca_params
+        .distinguished_name
+        .push(DnType::CommonName, "berth-ca");
+    ca_params.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::CrlSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
     ca_params.not_after = rcgen::date_time_ymd(2126, 1, 1);
     let ca_key = KeyPair::generate()?;
     let ca_cert = ca_params.self_signed(&ca_key)?;
 
-    let names = ["localhost", "127.0.0.1", "::1", "kubernetes", "kubernetes.default", "kubernetes.default.svc"];
-    let mut server_params = CertificateParams::new(names.iter().map(|s| s.to_string()).collect::<Vec<_>>())?;
-    server_params.distinguished_name.push(DnType::CommonName, "berth-apiserver");
+    let names = [
+        "localhost",
+        "127.0.0.1",
+        "::1",
+        "kubernetes",
+        "kubernetes.default",
+        "kubernetes.default.svc",
+    ];
+    let mut server_params =
+        CertificateParams::new(names.iter().map(|s| s.to_string()).collect::<Vec<_>>())?;
+    server_params
+        .distinguished_name
+        .push(DnType::CommonName, "berth-apiserver");
     server_params.not_after = rcgen::date_time_ymd(2126, 1, 1);
     let server_key = KeyPair::generate()?;
     let issuer = Issuer::new(ca_params, ca_key);
@@ -86,7 +110,11 @@ pub fn load_or_generate(dir: &Path) -> Result<TlsMaterial, TlsError> {
         server_key_pem: server_key.serialize_pem(),
     };
     // The CA key is not kept: nothing signs with it after start-up yet.
-    for (path, contents) in files.iter().zip([&material.ca_pem, &material.server_cert_pem, &material.server_key_pem]) {
+    for (path, contents) in files.iter().zip([
+        &material.ca_pem,
+        &material.server_cert_pem,
+        &material.server_key_pem,
+    ]) {
         write_private_file(path, contents.as_bytes()).map_err(io(path))?;
     }
     Ok(material)
@@ -99,9 +127,10 @@ fn set_mode(path: &Path, mode: u32) -> std::io::Result<()> {
 
 /// A rustls server configuration serving HTTP/2 and HTTP/1.1.
 pub fn server_config(material: &TlsMaterial) -> Result<Arc<rustls::ServerConfig>, TlsError> {
-    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(material.server_cert_pem.as_bytes())
-        .collect::<Result<_, _>>()
-        .map_err(|_| TlsError::Pem("server.crt".into()))?;
+    let certs: Vec<CertificateDer<'static>> =
+        CertificateDer::pem_slice_iter(material.server_cert_pem.as_bytes())
+            .collect::<Result<_, _>>()
+            .map_err(|_| TlsError::Pem("server.crt".into()))?;
     let key = PrivateKeyDer::from_pem_slice(material.server_key_pem.as_bytes())
         .map_err(|_| TlsError::Pem("server.key".into()))?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
@@ -125,7 +154,10 @@ mod tests {
         assert_eq!(first.ca_pem, second.ca_pem);
         assert_eq!(first.server_key_pem, second.server_key_pem);
         use std::os::unix::fs::PermissionsExt;
-        let mode = fs::metadata(dir.path().join("pki/server.key")).unwrap().permissions().mode();
+        let mode = fs::metadata(dir.path().join("pki/server.key"))
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o600);
         server_config(&first).unwrap();
     }

@@ -81,19 +81,39 @@ fn params(state: &AppState, q: &Query) -> ApiResult<WatchParams> {
         Some(s) if s > 0 => Duration::from_secs(s as u64),
         _ => DEFAULT_TIMEOUT,
     };
-    Ok(WatchParams { start, bookmarks, initial_events_end: send_initial == Some(true), timeout })
+    Ok(WatchParams {
+        start,
+        bookmarks,
+        initial_events_end: send_initial == Some(true),
+        timeout,
+    })
 }
 
-pub async fn watch(state: &Arc<AppState>, rp: &ResourcePath, q: &Query, rendering: Rendering) -> ApiResult<Response> {
+pub async fn watch(
+    state: &Arc<AppState>,
+    rp: &ResourcePath,
+    q: &Query,
+    rendering: Rendering,
+) -> ApiResult<Response> {
     let rt = rp.rt;
     let filter = Filter::from_query(rt, q)?;
     let p = params(state, q)?;
     let prefix = rt.list_prefix(rp.namespace.as_deref());
-    let mut encoder = Encoder { rt, rendering, columns_sent: false };
+    let mut encoder = Encoder {
+        rt,
+        rendering,
+        columns_sent: false,
+    };
     let mut initial: Vec<Bytes> = Vec::new();
     let start_rev = match p.start {
         Start::CurrentState => {
-            let res = state.store.range(RangeRequest { prefix: prefix.clone(), ..Default::default() }).await?;
+            let res = state
+                .store
+                .range(RangeRequest {
+                    prefix: prefix.clone(),
+                    ..Default::default()
+                })
+                .await?;
             for kv in &res.kvs {
                 let obj = object_value(kv);
                 if filter.matches(&obj) {
@@ -110,8 +130,14 @@ pub async fn watch(state: &Arc<AppState>, rp: &ResourcePath, q: &Query, renderin
     let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(256);
     let stream = match state.store.watch(&prefix, start_rev).await {
         Ok(s) => Some(s),
-        Err(berth_store::Error::Compacted { requested, compacted }) => {
-            let status = ApiError::Expired(format!("too old resource version: {requested} ({compacted})")).status();
+        Err(berth_store::Error::Compacted {
+            requested,
+            compacted,
+        }) => {
+            let status = ApiError::Expired(format!(
+                "too old resource version: {requested} ({compacted})"
+            ))
+            .status();
             let _ = tx.try_send(line(&json!({"type": "ERROR", "object": status})));
             None
         }
@@ -127,7 +153,10 @@ pub async fn watch(state: &Arc<AppState>, rp: &ResourcePath, q: &Query, renderin
         let Some(mut stream) = stream else { return };
         let deadline = tokio::time::sleep(p.timeout);
         tokio::pin!(deadline);
-        let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + bookmark_interval, bookmark_interval);
+        let mut ticker = tokio::time::interval_at(
+            tokio::time::Instant::now() + bookmark_interval,
+            bookmark_interval,
+        );
         let mut last_rev = start_rev;
         loop {
             tokio::select! {
@@ -163,12 +192,20 @@ pub async fn watch(state: &Arc<AppState>, rp: &ResourcePath, q: &Query, renderin
     };
     tokio::spawn(task);
     let body = Body::from_stream(futures::stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|b| (Ok::<Bytes, std::convert::Infallible>(b), rx))
+        rx.recv()
+            .await
+            .map(|b| (Ok::<Bytes, std::convert::Infallible>(b), rx))
     }));
     let mut r = Response::new(body);
     *r.status_mut() = StatusCode::OK;
-    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache, private"));
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    r.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("no-cache, private"),
+    );
     Ok(r)
 }
 
@@ -199,7 +236,13 @@ impl Encoder {
             }
             Rendering::Table(opts) => {
                 let rv = kv.mod_revision.to_string();
-                let table = table_with(self.rt, std::slice::from_ref(obj), opts, json!({"resourceVersion": rv}), !self.columns_sent);
+                let table = table_with(
+                    self.rt,
+                    std::slice::from_ref(obj),
+                    opts,
+                    json!({"resourceVersion": rv}),
+                    !self.columns_sent,
+                );
                 self.columns_sent = true;
                 line(&json!({"type": kind, "object": table}))
             }
@@ -228,7 +271,10 @@ impl Encoder {
                     return None;
                 }
                 meta::set_meta(&mut obj, "resourceVersion", json!(revision.to_string()));
-                let kv = KeyValue { mod_revision: *revision, ..(**prev).clone() };
+                let kv = KeyValue {
+                    mod_revision: *revision,
+                    ..(**prev).clone()
+                };
                 Some(self.event("DELETED", &kv, &obj))
             }
         }
@@ -240,8 +286,12 @@ impl Encoder {
             metadata["annotations"] = json!({"k8s.io/initial-events-end": "true"});
         }
         let object = match self.rendering {
-            Rendering::Object => json!({"kind": self.rt.kind, "apiVersion": self.rt.api_version(), "metadata": metadata}),
-            Rendering::Table(_) => json!({"kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": metadata, "columnDefinitions": null, "rows": []}),
+            Rendering::Object => {
+                json!({"kind": self.rt.kind, "apiVersion": self.rt.api_version(), "metadata": metadata})
+            }
+            Rendering::Table(_) => {
+                json!({"kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": metadata, "columnDefinitions": null, "rows": []})
+            }
         };
         line(&json!({"type": "BOOKMARK", "object": object}))
     }

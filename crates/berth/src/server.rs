@@ -44,21 +44,31 @@ enum NodeMode {
 fn load_or_create_tokens(dir: &Path) -> anyhow::Result<Value> {
     let path = dir.join("tokens.json");
     if let Ok(raw) = std::fs::read(&path) {
-        return serde_json::from_slice(&raw).with_context(|| format!("{} is not valid JSON", path.display()));
+        return serde_json::from_slice(&raw)
+            .with_context(|| format!("{} is not valid JSON", path.display()));
     }
-    let tokens = json!({"admin": berth_apiserver::new_token(), "controllers": berth_apiserver::new_token()});
+    let tokens =
+        json!({"admin": berth_apiserver::new_token(), "controllers": berth_apiserver::new_token()});
     berth_apiserver::tls::write_private_file(&path, tokens.to_string().as_bytes())?;
     Ok(tokens)
 }
 
 fn env_ms(name: &str, default: u64) -> Duration {
-    Duration::from_millis(std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default))
+    Duration::from_millis(
+        std::env::var(name)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default),
+    )
 }
 
 pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     if args.store != "sqlite" {
-        anyhow::bail!("--store {}: only the embedded sqlite store is available in this build", args.store);
+        anyhow::bail!(
+            "--store {}: only the embedded sqlite store is available in this build",
+            args.store
+        );
     }
     if args.node_mode == NodeMode::Containerd {
         anyhow::bail!("--node-mode containerd is not available yet; use simulated or none");
@@ -70,52 +80,96 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
         std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
     }
 
-    let sqlite = berth_store::sqlite::SqliteStore::open(&dir.join("state.db")).context("opening the store")?;
-    let keep = std::env::var("BERTH_COMPACT_KEEP").ok().and_then(|v| v.parse().ok()).unwrap_or(10_000);
-    berth_store::sqlite::spawn_compactor(sqlite.clone(), env_ms("BERTH_COMPACT_INTERVAL_MS", 300_000), keep);
+    let sqlite = berth_store::sqlite::SqliteStore::open(&dir.join("state.db"))
+        .context("opening the store")?;
+    let keep = std::env::var("BERTH_COMPACT_KEEP")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000);
+    berth_store::sqlite::spawn_compactor(
+        sqlite.clone(),
+        env_ms("BERTH_COMPACT_INTERVAL_MS", 300_000),
+        keep,
+    );
     let store: Arc<dyn Store> = sqlite.clone();
 
     let material = berth_apiserver::tls::load_or_generate(dir).context("preparing certificates")?;
     let tls = berth_apiserver::tls::server_config(&material)?;
     let tokens = load_or_create_tokens(dir)?;
-    let admin_token = tokens["admin"].as_str().context("tokens.json lacks admin")?.to_string();
-    let controller_token = tokens["controllers"].as_str().context("tokens.json lacks controllers")?.to_string();
+    let admin_token = tokens["admin"]
+        .as_str()
+        .context("tokens.json lacks admin")?
+        .to_string();
+    let controller_token = tokens["controllers"]
+        .as_str()
+        .context("tokens.json lacks controllers")?
+        .to_string();
     let mut authenticator = Authenticator::new();
-    authenticator.add_token(admin_token.clone(), User { name: "admin".into(), groups: vec!["system:masters".into()] });
+    authenticator.add_token(
+        admin_token.clone(),
+        User {
+            name: "admin".into(),
+            groups: vec!["system:masters".into()],
+        },
+    );
     authenticator.add_token(
         controller_token.clone(),
-        User { name: "system:berth-controllers".into(), groups: vec!["system:masters".into()] },
+        User {
+            name: "system:berth-controllers".into(),
+            groups: vec!["system:masters".into()],
+        },
     );
 
-    let listener = tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("listening on {}", args.listen))?;
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("listening on {}", args.listen))?;
     let bound = listener.local_addr()?;
     let config = ServerConfig {
         bookmark_interval: env_ms("BERTH_BOOKMARK_INTERVAL_MS", 60_000),
         external_address: bound.to_string(),
     };
     let state = AppState::new(store.clone(), authenticator, config);
-    berth_apiserver::bootstrap(&state).await.map_err(|e| anyhow::anyhow!("bootstrapping namespaces: {e}"))?;
+    berth_apiserver::bootstrap(&state)
+        .await
+        .map_err(|e| anyhow::anyhow!("bootstrapping namespaces: {e}"))?;
     let router = berth_apiserver::router(state.clone());
 
     let server_url = format!("https://{bound}");
     let kubeconfig = dir.join("kubeconfig");
-    berth_apiserver::tls::write_private_file(&kubeconfig, crate::kubeconfig::render(&server_url, &material.ca_pem, &admin_token).as_bytes())?;
+    berth_apiserver::tls::write_private_file(
+        &kubeconfig,
+        crate::kubeconfig::render(&server_url, &material.ca_pem, &admin_token).as_bytes(),
+    )?;
 
     let client = in_process_client(router.clone(), &controller_token);
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let controllers = tokio::spawn(berth_controllers::run(client.clone(), stop_rx.clone()));
-    let volumes = berth_controllers::VolumesConfig { base_dir: dir.clone(), create_dirs: args.node_mode == NodeMode::Containerd };
-    let volume_controller =
-        tokio::spawn(berth_controllers::run_volume_controller(client.clone(), volumes, berth_controllers::stopped(stop_rx.clone())));
+    let volumes = berth_controllers::VolumesConfig {
+        base_dir: dir.clone(),
+        create_dirs: args.node_mode == NodeMode::Containerd,
+    };
+    let volume_controller = tokio::spawn(berth_controllers::run_volume_controller(
+        client.clone(),
+        volumes,
+        berth_controllers::stopped(stop_rx.clone()),
+    ));
 
-    let serve = tokio::spawn(berth_apiserver::serve_tls(listener, tls, router, wait_stop(stop_rx.clone())));
+    let serve = tokio::spawn(berth_apiserver::serve_tls(
+        listener,
+        tls,
+        router,
+        wait_stop(stop_rx.clone()),
+    ));
     state.set_ready();
     tracing::info!(api = %server_url, kubeconfig = %kubeconfig.display(), node_mode = ?args.node_mode, startup_ms = started.elapsed().as_millis() as u64, "berth is ready");
 
     shutdown_signal().await;
     tracing::info!("shutting down");
     let _ = stop_tx.send(true);
-    let _ = tokio::time::timeout(Duration::from_secs(5), async { tokio::join!(controllers, volume_controller) }).await;
+    let _ = tokio::time::timeout(Duration::from_secs(5), async {
+        tokio::join!(controllers, volume_controller)
+    })
+    .await;
     let _ = tokio::time::timeout(Duration::from_secs(2), serve).await;
     drop(state);
     sqlite.close().await;
@@ -142,7 +196,8 @@ fn in_process_client(router: axum::Router, token: &str) -> kube::Client {
     use tower::ServiceExt;
     let auth = http::HeaderValue::from_str(&format!("Bearer {token}")).expect("token is ASCII");
     let service = router.map_request(move |mut req: http::Request<kube::client::Body>| {
-        req.headers_mut().insert(http::header::AUTHORIZATION, auth.clone());
+        req.headers_mut()
+            .insert(http::header::AUTHORIZATION, auth.clone());
         req
     });
     kube::Client::new(service, "default")

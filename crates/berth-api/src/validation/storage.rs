@@ -598,7 +598,10 @@ mod tests {
         );
         // an unset class may be set once (retroactive default), but not changed after
         let unset = pvc(|v| {
-            v["spec"].as_object_mut().unwrap().remove("storageClassName");
+            v["spec"]
+                .as_object_mut()
+                .unwrap()
+                .remove("storageClassName");
         });
         let set = pvc(|v| v["spec"]["storageClassName"] = json!("local-path"));
         assert!(validate_persistent_volume_claim_update(&set, &unset).is_empty());
