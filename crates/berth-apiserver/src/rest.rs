@@ -256,10 +256,10 @@ impl Filter {
     }
 
     pub fn matches(&self, obj: &Value) -> bool {
-        if let Some(l) = &self.labels {
-            if !l.matches_object(obj) {
-                return false;
-            }
+        if let Some(l) = &self.labels
+            && !l.matches_object(obj)
+        {
+            return false;
         }
         if let Some(f) = &self.fields {
             let rt = self.rt;
@@ -343,10 +343,8 @@ async fn list(
     }
     let revision = revision.unwrap_or_else(|| state.store.current_revision());
     let mut list_meta = json!({"resourceVersion": revision.to_string()});
-    if more {
-        if let Some(k) = items.last().map(|kv| kv.key.clone()) {
-            list_meta["continue"] = json!(encode_continue(revision, &k));
-        }
+    if more && let Some(k) = items.last().map(|kv| kv.key.clone()) {
+        list_meta["continue"] = json!(encode_continue(revision, &k));
     }
     match rendering {
         Rendering::Table(opts) => {
@@ -560,11 +558,11 @@ async fn create(
     } else {
         meta::set_meta(&mut obj, "namespace", Value::Null);
     }
-    if meta::name(&obj).is_none() {
-        if let Some(prefix) = meta::meta_str(&obj, "generateName") {
-            let generated = format!("{prefix}{}", crate::ids::name_suffix());
-            meta::set_meta(&mut obj, "name", Value::from(generated));
-        }
+    if meta::name(&obj).is_none()
+        && let Some(prefix) = meta::meta_str(&obj, "generateName")
+    {
+        let generated = format!("{prefix}{}", crate::ids::name_suffix());
+        meta::set_meta(&mut obj, "name", Value::from(generated));
     }
     let name = meta::name(&obj).unwrap_or_default().to_string();
     if name.is_empty() {
@@ -747,10 +745,10 @@ pub async fn update_object(
             });
         };
         let old = current_obj.expect("current exists");
-        if let Some(rv) = requested.precondition_rv.as_deref() {
-            if rv != kv.mod_revision.to_string() {
-                return Err(ApiError::conflict_modified(rt, name));
-            }
+        if let Some(rv) = requested.precondition_rv.as_deref()
+            && rv != kv.mod_revision.to_string()
+        {
+            return Err(ApiError::conflict_modified(rt, name));
         }
         let (mut new, warnings) = normalize(rt, requested.object, fv)?;
         // Identity checks.
@@ -998,9 +996,7 @@ async fn patch(
         .trim()
         .to_string();
     let patch_kind = crate::strategy::PatchKind::from_content_type(&ct).ok_or_else(|| {
-        ApiError::UnsupportedMediaType(format!(
-            "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json"
-        ))
+        ApiError::UnsupportedMediaType("the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json".to_string())
     })?;
     if sub == Some("scale") {
         return strategy::patch_scale(state, rp, name, patch_kind, body, q).await;
@@ -1113,10 +1109,11 @@ impl DeleteOptions {
         };
         o.grace_period_seconds = q.int("gracePeriodSeconds")?;
         o.propagation_policy = q.get("propagationPolicy").map(str::to_string);
-        if let Some(orphan) = q.get("orphanDependents") {
-            if orphan == "true" && o.propagation_policy.is_none() {
-                o.propagation_policy = Some("Orphan".into());
-            }
+        if let Some(orphan) = q.get("orphanDependents")
+            && orphan == "true"
+            && o.propagation_policy.is_none()
+        {
+            o.propagation_policy = Some("Orphan".into());
         }
         if !body.iter().all(u8::is_ascii_whitespace) {
             let v = decode_body("DeleteOptions", content_type, body)?;
@@ -1138,26 +1135,26 @@ impl DeleteOptions {
                     .and_then(Value::as_str)
                     .map(str::to_string);
             }
-            if let Some(d) = v.get("dryRun").and_then(Value::as_array) {
-                if d.iter().any(|x| x == "All") {
-                    o.dry_run = true;
-                }
+            if let Some(d) = v.get("dryRun").and_then(Value::as_array)
+                && d.iter().any(|x| x == "All")
+            {
+                o.dry_run = true;
             }
         }
-        if let Some(p) = &o.propagation_policy {
-            if !matches!(p.as_str(), "Orphan" | "Background" | "Foreground") {
-                return Err(ApiError::Invalid {
-                    kind: "DeleteOptions.meta.k8s.io".into(),
-                    group: "meta.k8s.io".into(),
-                    kind_only: "DeleteOptions".into(),
-                    name: String::new(),
-                    errors: vec![berth_api::FieldError::not_supported(
-                        "propagationPolicy",
-                        p.as_str(),
-                        &["Foreground", "Background", "Orphan", "nil"],
-                    )],
-                });
-            }
+        if let Some(p) = &o.propagation_policy
+            && !matches!(p.as_str(), "Orphan" | "Background" | "Foreground")
+        {
+            return Err(ApiError::Invalid {
+                kind: "DeleteOptions.meta.k8s.io".into(),
+                group: "meta.k8s.io".into(),
+                kind_only: "DeleteOptions".into(),
+                name: String::new(),
+                errors: vec![berth_api::FieldError::not_supported(
+                    "propagationPolicy",
+                    p.as_str(),
+                    &["Foreground", "Background", "Orphan", "nil"],
+                )],
+            });
         }
         if o.grace_period_seconds.is_some_and(|g| g < 0) {
             o.grace_period_seconds = Some(1);

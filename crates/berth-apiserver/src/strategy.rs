@@ -41,10 +41,10 @@ pub async fn prepare_for_create(
             let finalizers = spec
                 .as_object_mut()
                 .map(|s| s.entry("finalizers").or_insert_with(|| json!([])));
-            if let Some(Value::Array(f)) = finalizers {
-                if !f.iter().any(|x| x == NAMESPACE_FINALIZER) {
-                    f.push(json!(NAMESPACE_FINALIZER));
-                }
+            if let Some(Value::Array(f)) = finalizers
+                && !f.iter().any(|x| x == NAMESPACE_FINALIZER)
+            {
+                f.push(json!(NAMESPACE_FINALIZER));
             }
             obj["status"] = json!({"phase": "Active"});
         }
@@ -60,10 +60,10 @@ pub async fn prepare_for_create(
         }
         ("", "Service") => allocate_cluster_ip(state, obj).await?,
         _ => {
-            if rt.has(registry::Subresource::Status) {
-                if let Some(m) = obj.as_object_mut() {
-                    m.remove("status");
-                }
+            if rt.has(registry::Subresource::Status)
+                && let Some(m) = obj.as_object_mut()
+            {
+                m.remove("status");
             }
         }
     }

@@ -38,8 +38,7 @@ impl Rendering {
         for part in accept.split(',') {
             let params: Vec<&str> = part.split(';').map(str::trim).collect();
             let media = params[0];
-            let is_table = params.iter().any(|p| *p == "as=Table")
-                && params.iter().any(|p| *p == "g=meta.k8s.io");
+            let is_table = params.contains(&"as=Table") && params.contains(&"g=meta.k8s.io");
             if is_table && matches!(media, "application/json" | "*/*") {
                 let include = match q.get("includeObject") {
                     Some("None") => IncludeObject::None,
@@ -60,9 +59,7 @@ impl Rendering {
         if json_ok {
             Ok(Rendering::Object)
         } else {
-            Err(ApiError::NotAcceptable(format!(
-                "only the following media types are accepted: application/json, application/yaml, application/vnd.kubernetes.protobuf"
-            )))
+            Err(ApiError::NotAcceptable("only the following media types are accepted: application/json, application/yaml, application/vnd.kubernetes.protobuf".to_string()))
         }
     }
 }

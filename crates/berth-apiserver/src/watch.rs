@@ -163,9 +163,8 @@ pub async fn watch(
                 next = stream.next() => match next {
                     Some(Ok(ev)) => {
                         last_rev = ev.revision();
-                        if let Some(chunk) = encoder.change(&ev, &filter) {
-                            if tx.send(chunk).await.is_err() { return; }
-                        }
+                        if let Some(chunk) = encoder.change(&ev, &filter)
+                            && tx.send(chunk).await.is_err() { return; }
                     }
                     Some(Err(e)) => {
                         let err = match e {
