@@ -806,7 +806,8 @@ pub async fn update_object(
         }
         strategy::prepare_for_update(rt, &old, &mut new, target)?;
         let mut errors = strategy::validate_meta(rt, &new, Some(&old));
-        if target != Target::Finalize {
+        // Finalize and binding change one field the user-facing update rules forbid.
+        if matches!(target, Target::Main | Target::Status) {
             errors.extend(rt.codec.validate(&new, Some(&old)));
         }
         if target == Target::Status {

@@ -73,6 +73,9 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
     if args.node_mode == NodeMode::Containerd {
         anyhow::bail!("--node-mode containerd is not available yet; use simulated or none");
     }
+    if args.node_mode == NodeMode::Simulated && args.simulated_nodes == 0 {
+        anyhow::bail!("--simulated-nodes must be at least 1 with --node-mode simulated");
+    }
     let dir = &args.data_dir;
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     {
@@ -154,6 +157,23 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
         berth_controllers::stopped(stop_rx.clone()),
     ));
 
+    let mut workers = vec![tokio::spawn(berth_scheduler::run(
+        client.clone(),
+        stop_rx.clone(),
+    ))];
+    if args.node_mode == NodeMode::Simulated {
+        for index in 0..args.simulated_nodes as usize {
+            let config =
+                berth_agent::SimulatedNodeConfig::numbered(simulated_node_name(index), index);
+            let (client, stop) = (client.clone(), stop_rx.clone());
+            workers.push(tokio::spawn(async move {
+                if let Err(error) = berth_agent::run_simulated(client, config, stop).await {
+                    tracing::error!(%error, "simulated node stopped");
+                }
+            }));
+        }
+    }
+
     let serve = tokio::spawn(berth_apiserver::serve_tls(
         listener,
         tls,
@@ -175,6 +195,11 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
     sqlite.close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Simulated nodes are `sim-0`, `sim-1`, … so their names say what they are.
+fn simulated_node_name(index: usize) -> String {
+    format!("sim-{index}")
 }
 
 async fn wait_stop(mut rx: tokio::sync::watch::Receiver<bool>) {
