@@ -72,6 +72,10 @@ pub async fn handle(
             )
             .await
         }
+        (&Method::POST, Some(name), Some("eviction")) => {
+            let body = read_body(body).await?;
+            evict(state, &rp, name, &headers, &body).await
+        }
         (&Method::PUT, Some(name), _) => {
             let body = read_body(body).await?;
             let new = decode_body(rt.kind, content_type(&headers), &body)?;
@@ -1255,6 +1259,33 @@ pub async fn delete(
         }
     }
     Err(ApiError::conflict_modified(rt, name))
+}
+
+/// `POST pods/<name>/eviction`: deletes the pod with the Eviction's delete options (berth
+/// serves no PodDisruptionBudgets, so every eviction is allowed).
+async fn evict(
+    state: &AppState,
+    rp: &ResourcePath,
+    name: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> ApiResult<Response> {
+    let eviction = decode_body("Eviction", content_type(headers), body)?;
+    if let Some(n) = meta::name(&eviction).filter(|n| *n != name) {
+        return Err(ApiError::BadRequest(format!(
+            "name in URL does not match name in Eviction object: {n}"
+        )));
+    }
+    let options = eviction
+        .get("deleteOptions")
+        .map(|o| serde_json::to_vec(o).unwrap_or_default())
+        .unwrap_or_default();
+    let opts = DeleteOptions::parse(&Query::default(), "application/json", &options)?;
+    delete(state, rp.rt, rp.namespace.as_deref(), name, &opts).await?;
+    Ok(json_response(
+        StatusCode::CREATED,
+        &json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}),
+    ))
 }
 
 /// Upstream answers an immediate delete with a Success Status (pods: with the object), and a
