@@ -12,6 +12,8 @@ mod openapi;
 mod request;
 mod response;
 mod rest;
+#[cfg(test)]
+mod router_tests;
 mod strategy;
 mod table;
 pub mod tls;
