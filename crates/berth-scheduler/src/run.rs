@@ -218,6 +218,14 @@ fn is_bound(pod: &Pod) -> bool {
         .is_some_and(|n| !n.is_empty())
 }
 
+/// Whether an update changed what a scheduling decision reads (spec, labels,
+/// annotations), as opposed to status or bookkeeping fields.
+fn scheduling_inputs_differ(old: &Pod, new: &Pod) -> bool {
+    old.spec != new.spec
+        || old.metadata.labels != new.metadata.labels
+        || old.metadata.annotations != new.metadata.annotations
+}
+
 fn claim_is_bound(claim: &PersistentVolumeClaim) -> bool {
     claim.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Bound")
 }
@@ -456,8 +464,15 @@ impl Scheduler {
             // Same name, new pod: what was under way for the old one is moot.
             self.drop_pod(&key);
         }
+        // A status-only change (our own PodScheduled condition, say) cannot make the pod
+        // fit anywhere new: it is not a reason to try again.
+        let relevant = self
+            .pending
+            .get(&key)
+            .is_none_or(|old| scheduling_inputs_differ(old, &pod));
         self.pending.insert(key.clone(), Arc::new(pod));
-        if !self.placing.contains(&key)
+        if relevant
+            && !self.placing.contains(&key)
             && let Some(until) = self.queue.add(key.clone(), Instant::now())
         {
             self.arm_backoff(key, until);
@@ -773,5 +788,82 @@ async fn post_event(client: &Client, event: Event) {
     let api = Api::<Event>::namespaced(client.clone(), &namespace);
     if let Err(error) = api.create(&PostParams::default(), &event).await {
         debug!(%error, "posting an event failed");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cluster::tests::{bound, pod};
+    use k8s_openapi::api::core::v1::PodSchedulingGate;
+
+    #[test]
+    fn which_pods_are_ours() {
+        assert!(is_ours(&pod("p", "")));
+        assert!(!is_ours(&bound(pod("p", ""), "n1")), "bound already");
+        let mut other = pod("p", "");
+        other.spec.as_mut().unwrap().scheduler_name = Some("my-scheduler".into());
+        assert!(!is_ours(&other), "another scheduler's");
+        let mut deleting = pod("p", "");
+        deleting.metadata.deletion_timestamp = Some(Time(Timestamp::UNIX_EPOCH));
+        assert!(!is_ours(&deleting), "being deleted");
+        let mut gated = pod("p", "");
+        gated.spec.as_mut().unwrap().scheduling_gates = Some(vec![PodSchedulingGate {
+            name: "example.com/wait".into(),
+        }]);
+        assert!(!is_ours(&gated), "gated");
+        let mut failed = pod("p", "");
+        failed.status.as_mut().unwrap().phase = Some("Failed".into());
+        assert!(!is_ours(&failed), "finished");
+    }
+
+    #[test]
+    fn status_changes_do_not_count_as_scheduling_inputs() {
+        let old = pod("p", "1");
+        let mut status_only = old.clone();
+        status_only.status.as_mut().unwrap().conditions = Some(vec![Default::default()]);
+        status_only.metadata.resource_version = Some("9".into());
+        assert!(!scheduling_inputs_differ(&old, &status_only));
+        let mut relabelled = old.clone();
+        relabelled.metadata.labels = Some([("a".to_string(), "b".to_string())].into());
+        assert!(scheduling_inputs_differ(&old, &relabelled));
+        let mut tolerating = old.clone();
+        tolerating.spec.as_mut().unwrap().tolerations = Some(vec![Default::default()]);
+        assert!(scheduling_inputs_differ(&old, &tolerating));
+    }
+
+    #[test]
+    fn relists_deliver_complete_lists_and_mark_the_watch_synced() {
+        let mut relist = Relist::default();
+        assert!(!relist.synced);
+        assert!(matches!(relist.feed(WatchEvent::Init), Change::None));
+        assert!(matches!(
+            relist.feed(WatchEvent::InitApply(1)),
+            Change::None
+        ));
+        assert!(matches!(
+            relist.feed(WatchEvent::InitApply(2)),
+            Change::None
+        ));
+        match relist.feed(WatchEvent::InitDone) {
+            Change::Relisted(items) => assert_eq!(items, [1, 2]),
+            _ => panic!("expected the full list"),
+        }
+        assert!(relist.synced);
+        assert!(matches!(
+            relist.feed(WatchEvent::Apply(3)),
+            Change::Applied(3)
+        ));
+        assert!(matches!(
+            relist.feed(WatchEvent::Delete(1)),
+            Change::Deleted(1)
+        ));
+        // A restarted watch starts from an empty buffer.
+        relist.feed(WatchEvent::Init);
+        relist.feed(WatchEvent::InitApply(4));
+        match relist.feed(WatchEvent::InitDone) {
+            Change::Relisted(items) => assert_eq!(items, [4]),
+            _ => panic!("expected the full list"),
+        }
     }
 }
