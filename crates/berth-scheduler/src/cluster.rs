@@ -138,6 +138,9 @@ pub struct Cluster {
     pub classes: HashMap<String, Arc<StorageClass>>,
     /// Namespace labels by name, for affinity terms' namespace selectors.
     pub namespaces: HashMap<String, Labels>,
+    /// How many placed pods declare required anti-affinity (when none do and the
+    /// incoming pod has no affinity, decisions skip the scan over placed pods).
+    pub anti_affinity_pods: usize,
 }
 
 /// Whether a pod holds resources on its node: bound and not finished.
@@ -256,6 +259,9 @@ impl Cluster {
         if let Some(owner) = &placed.owner {
             *state.by_owner.entry(owner.clone()).or_insert(0) += 1;
         }
+        if !placed.anti_affinity.is_empty() {
+            self.anti_affinity_pods += 1;
+        }
         self.pods.insert(uid, placed);
     }
 
@@ -263,6 +269,9 @@ impl Cluster {
         let Some(placed) = self.pods.remove(uid) else {
             return;
         };
+        if !placed.anti_affinity.is_empty() {
+            self.anti_affinity_pods -= 1;
+        }
         let Some(state) = self.nodes.get_mut(&placed.node) else {
             return;
         };

@@ -380,7 +380,13 @@ impl PodAffinityState {
         let uid = pod.metadata.uid.as_deref().unwrap_or_default();
         let mut any_affinity_match = false;
         let wants_any = !required.is_empty() || !anti.is_empty() || !preferred_terms.is_empty();
-        for (other_uid, placed) in &cluster.pods {
+        let placed_pods = if wants_any || cluster.anti_affinity_pods > 0 {
+            cluster.pods.iter()
+        } else {
+            // Nothing on either side to match: skip the scan.
+            Default::default()
+        };
+        for (other_uid, placed) in placed_pods {
             if other_uid == uid {
                 continue;
             }
