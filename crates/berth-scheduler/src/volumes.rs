@@ -14,6 +14,10 @@ use crate::matching::{node_labels, node_selector_matches};
 
 pub const SELECTED_NODE_ANNOTATION: &str = "volume.kubernetes.io/selected-node";
 const WAIT_FOR_FIRST_CONSUMER: &str = "WaitForFirstConsumer";
+const DEFAULT_CLASS_ANNOTATIONS: [&str; 2] = [
+    "storageclass.kubernetes.io/is-default-class",
+    "storageclass.beta.kubernetes.io/is-default-class",
+];
 
 pub const REASON_VOLUME_NODE_CONFLICT: &str = "node(s) had volume node affinity conflict";
 pub const REASON_NO_VOLUME_TO_BIND: &str =
@@ -108,6 +112,32 @@ fn class_allows(class: &StorageClass, node: &Node) -> bool {
     })
 }
 
+/// The default StorageClass: the newest class annotated as default (upstream's choice
+/// when several are).
+fn default_class(cluster: &Cluster) -> Option<&Arc<StorageClass>> {
+    let is_default = |class: &StorageClass| {
+        class
+            .metadata
+            .annotations
+            .as_ref()
+            .is_some_and(|annotations| {
+                DEFAULT_CLASS_ANNOTATIONS
+                    .iter()
+                    .any(|key| annotations.get(*key).map(String::as_str) == Some("true"))
+            })
+    };
+    cluster
+        .classes
+        .values()
+        .filter(|class| is_default(class))
+        .max_by(|a, b| {
+            let created = |c: &StorageClass| c.metadata.creation_timestamp.clone();
+            created(a)
+                .cmp(&created(b))
+                .then_with(|| b.metadata.name.cmp(&a.metadata.name))
+        })
+}
+
 /// The claims a pod mounts, with whether each is a generic ephemeral volume's.
 fn pod_claims(pod: &Pod) -> Vec<(String, bool)> {
     let pod_name = pod.metadata.name.as_deref().unwrap_or_default();
@@ -157,17 +187,22 @@ pub fn plan_volumes(pod: &Pod, cluster: &Cluster) -> Result<VolumePlan, String> 
             }
             continue;
         }
-        let class_name = spec
-            .and_then(|s| s.storage_class_name.as_deref())
-            .unwrap_or_default();
-        if class_name.is_empty() {
+        // No class at all: the default class will be assigned to it (upstream's
+        // retroactive default StorageClass assignment), so plan with that one. An empty
+        // class means "no class": only pre-provisioned volumes, bound immediately.
+        let class = match spec.and_then(|s| s.storage_class_name.as_deref()) {
+            None => default_class(cluster),
+            Some("") => None,
+            Some(name) => match cluster.classes.get(name) {
+                Some(class) => Some(class),
+                None => {
+                    return Err(format!("storageclass.storage.k8s.io \"{name}\" not found"));
+                }
+            },
+        };
+        let Some(class) = class else {
             unbound_immediate = true;
             continue;
-        }
-        let Some(class) = cluster.classes.get(class_name) else {
-            return Err(format!(
-                "storageclass.storage.k8s.io \"{class_name}\" not found"
-            ));
         };
         if class.volume_binding_mode.as_deref() == Some(WAIT_FOR_FIRST_CONSUMER) {
             let selected_node = claim
@@ -285,6 +320,11 @@ pub(crate) mod tests {
             claim("delayed", "local-path", None),
             claim("immediate", "standard", None),
             claim("classless", "", None),
+            {
+                let mut no_class = (*claim("no-class-no-default", "", None)).clone();
+                no_class.spec.as_mut().unwrap().storage_class_name = None;
+                Arc::new(no_class)
+            },
             claim("unknown-class", "fast", None),
         ] {
             cluster
@@ -316,6 +356,7 @@ pub(crate) mod tests {
             ),
             ("immediate", UNBOUND_IMMEDIATE),
             ("classless", UNBOUND_IMMEDIATE),
+            ("no-class-no-default", UNBOUND_IMMEDIATE),
             (
                 "unknown-class",
                 "storageclass.storage.k8s.io \"fast\" not found",
@@ -364,6 +405,32 @@ pub(crate) mod tests {
         assert_eq!(chosen.node_conflict(&n1), None);
         assert_eq!(chosen.node_conflict(&n2), Some(REASON_OTHER_SELECTED_NODE));
         assert!(chosen.claims_to_provision().is_empty(), "already annotated");
+    }
+
+    #[test]
+    fn claims_without_a_class_get_the_default_one() {
+        let mut cluster = cluster();
+        let mut no_class = (*claim("later", "", None)).clone();
+        no_class.spec.as_mut().unwrap().storage_class_name = None;
+        cluster
+            .claims
+            .insert(("default".into(), "later".into()), Arc::new(no_class));
+        let p = mounting(pod("p", ""), "later");
+        assert_eq!(plan_volumes(&p, &cluster).unwrap_err(), UNBOUND_IMMEDIATE);
+        let mut default = (*class("local-path", WAIT_FOR_FIRST_CONSUMER)).clone();
+        default.metadata.annotations =
+            Some([(DEFAULT_CLASS_ANNOTATIONS[0].to_string(), "true".to_string())].into());
+        cluster
+            .classes
+            .insert("local-path".into(), Arc::new(default));
+        let plan = plan_volumes(&p, &cluster).unwrap();
+        assert_eq!(plan.claims_to_provision(), ["later"]);
+        // An explicitly empty class still means none.
+        let classless = mounting(pod("p", ""), "classless");
+        assert_eq!(
+            plan_volumes(&classless, &cluster).unwrap_err(),
+            UNBOUND_IMMEDIATE
+        );
     }
 
     #[test]
