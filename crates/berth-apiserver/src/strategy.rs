@@ -52,7 +52,15 @@ pub async fn prepare_for_create(
             let qos = qos_class(obj);
             obj["status"] = json!({"phase": "Pending", "qosClass": qos});
         }
-        ("", "PersistentVolumeClaim") | ("", "PersistentVolume") => {
+        ("", "PersistentVolumeClaim") => {
+            obj["status"] = json!({"phase": "Pending"});
+            if obj["spec"].get("storageClassName").is_none()
+                && let Some(class) = default_storage_class(state).await?
+            {
+                obj["spec"]["storageClassName"] = json!(class);
+            }
+        }
+        ("", "PersistentVolume") => {
             obj["status"] = json!({"phase": "Pending"});
         }
         ("apps", "StatefulSet") => {
@@ -68,6 +76,38 @@ pub async fn prepare_for_create(
         }
     }
     Ok(())
+}
+
+/// The DefaultStorageClass admission step: the newest class marked as the default.
+async fn default_storage_class(state: &AppState) -> ApiResult<Option<String>> {
+    const DEFAULT: &str = "storageclass.kubernetes.io/is-default-class";
+    let classes = registry::find("storage.k8s.io", "v1", "storageclasses").expect("registered");
+    let listed = state
+        .store
+        .range(berth_store::RangeRequest {
+            prefix: classes.key_prefix(),
+            ..Default::default()
+        })
+        .await?;
+    Ok(listed
+        .kvs
+        .iter()
+        .filter_map(|kv| serde_json::from_slice::<Value>(&kv.value).ok())
+        .filter(|c| c["metadata"]["annotations"][DEFAULT] == "true")
+        .max_by(|a, b| {
+            let created = |c: &Value| {
+                c["metadata"]["creationTimestamp"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_string()
+            };
+            created(a).cmp(&created(b)).then_with(|| {
+                b["metadata"]["name"]
+                    .as_str()
+                    .cmp(&a["metadata"]["name"].as_str())
+            })
+        })
+        .and_then(|c| c["metadata"]["name"].as_str().map(str::to_string)))
 }
 
 /// The pod's QoS class from its containers' requests and limits.
