@@ -67,6 +67,20 @@ def test_create_generators(server, namespace):
     )
 
 
+def test_create_from_a_list_file_validates_each_item_on_the_server(server, namespace):
+    items = [configmap("l1", {"a": "1"}), configmap("l2", {"b": "2"})]
+    listing = {"apiVersion": "v1", "kind": "List", "items": items}
+    out = server.kubectl("create", "-n", namespace, "-f", "-", input=json.dumps(listing))
+    assert out.stdout.split() == ["configmap/l1", "created", "configmap/l2", "created"]
+    bad = configmap("l3", {"c": "3"})
+    bad["bogus"] = 1
+    listing = {"apiVersion": "v1", "kind": "List", "items": [bad]}
+    result = server.kubectl("create", "-n", namespace, "-f", "-", input=json.dumps(listing),
+                            check=False)
+    assert result.returncode == 1
+    assert 'strict decoding error: unknown field "bogus"' in result.stderr, result.stderr
+
+
 def test_client_side_apply_three_way_merge(server, namespace):
     manifest = configmap("app", {"a": "1", "b": "2"})
     out = server.kubectl("apply", "-n", namespace, "-f", "-", input=dump(manifest))
