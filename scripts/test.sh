@@ -31,8 +31,9 @@ if ! $e2e_only; then
 fi
 
 # One build profile (dev) serves the unit tests and the e2e suite.
-log "cargo build -p berth"
+log "cargo build -p berth (and the kube-rs example the e2e suite drives)"
 cargo build -p berth
+cargo build -p berth-agent --example simulated_cluster
 BERTH_BIN="$(target_dir)/debug/berth"
 export BERTH_BIN
 
