@@ -148,3 +148,148 @@ class LineReader:
             self.seen.append(line)
             if predicate(line):
                 return line
+
+
+# --- StatefulSets on simulated nodes -----------------------------------------------------
+
+SIMULATED_NODE_ARGS = ["--node-mode", "simulated", "--simulated-nodes", "3"]
+WEBSERVER_IMAGE = "registry.k8s.io/e2e-test-images/httpd:2.4.38-4"
+NEW_WEBSERVER_IMAGE = "registry.k8s.io/e2e-test-images/httpd:2.4.39-4"
+PAUSE_IMAGE = "registry.k8s.io/pause:3.10"
+
+
+def sim_statefulset(name: str, replicas: int = 1, labels: dict | None = None,
+                    claims: tuple[str, ...] = (), service: str = "test", **spec) -> dict:
+    """A StatefulSet shaped like upstream's e2e helper: container `webserver`, selector =
+    template labels, one 1Gi RWO claim per name in `claims` mounted into the container.
+    Pods get terminationGracePeriodSeconds 0 so deletions finish at once on simulated
+    nodes; `spec` entries override or extend the spec."""
+    labels = labels or {"foo": "bar", "baz": "blah"}
+    container = {"name": "webserver", "image": WEBSERVER_IMAGE,
+                 "volumeMounts": [{"name": c, "mountPath": f"/{c}"} for c in claims]}
+    body = {
+        "apiVersion": "apps/v1",
+        "kind": "StatefulSet",
+        "metadata": {"name": name},
+        "spec": {
+            "serviceName": service,
+            "replicas": replicas,
+            "selector": {"matchLabels": dict(labels)},
+            "template": {
+                "metadata": {"labels": dict(labels)},
+                "spec": {"terminationGracePeriodSeconds": 0, "containers": [container]},
+            },
+            "volumeClaimTemplates": [
+                {"metadata": {"name": c},
+                 "spec": {"accessModes": ["ReadWriteOnce"],
+                          "resources": {"requests": {"storage": "1Gi"}}}}
+                for c in claims
+            ],
+        },
+    }
+    body["spec"].update(spec)
+    return body
+
+
+def selector_of(labels: dict) -> str:
+    return ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
+
+
+def pod_ordinal(pod) -> int:
+    return int(pod.metadata.name.rsplit("-", 1)[1])
+
+
+def pod_is_ready(pod) -> bool:
+    return pod.status.phase == "Running" and any(
+        c.type == "Ready" and c.status == "True" for c in (pod.status.conditions or [])
+    )
+
+
+def set_pod_ready(server, namespace: str, pod: str, ready: bool):
+    """Flips the pod's Ready condition through pods/status, as a failing or recovering
+    readiness probe would; simulated nodes leave the condition as the client set it."""
+    status = "True" if ready else "False"
+    patch = {"status": {"conditions": [{"type": "Ready", "status": status}]}}
+    return server.kubectl("patch", "pod", pod, "-n", namespace, "--subresource=status",
+                          "--type=strategic", "-p", json.dumps(patch))
+
+
+def wait_for_sts(server, namespace: str, name: str, predicate, timeout: float = 20.0,
+                 what: str = ""):
+    """Polls the StatefulSet (Python client object) until predicate(set) holds."""
+    from kubernetes import client as k8s_client
+
+    apps = k8s_client.AppsV1Api(server.api_client)
+    last = {}
+
+    def check():
+        sts = apps.read_namespaced_stateful_set(name, namespace)
+        last["status"] = sts.status
+        return sts if predicate(sts) else None
+
+    try:
+        return wait_until(check, timeout=timeout, what=what or f"statefulset {name}")
+    except AssertionError as err:
+        raise AssertionError(f"{err}; status={last.get('status')}") from None
+
+
+def sts_pods(server, namespace: str, labels: dict) -> list:
+    """The pods matching labels, sorted by ordinal (Python client objects)."""
+    from kubernetes import client as k8s_client
+
+    core = k8s_client.CoreV1Api(server.api_client)
+    pods = core.list_namespaced_pod(namespace, label_selector=selector_of(labels)).items
+    return sorted(pods, key=pod_ordinal)
+
+
+def wait_running_ready(server, namespace: str, name: str, replicas: int,
+                       labels: dict | None = None, timeout: float = 20.0) -> list:
+    """Waits until exactly `replicas` pods of the set run Ready and its status agrees."""
+    labels = labels or {"foo": "bar", "baz": "blah"}
+
+    def check():
+        pods = [p for p in sts_pods(server, namespace, labels)
+                if p.metadata.deletion_timestamp is None]
+        if len(pods) != replicas or not all(pod_is_ready(p) for p in pods):
+            return None
+        return pods
+
+    pods = wait_until(check, timeout=timeout, what=f"{replicas} running ready pods of {name}")
+    wait_for_sts(server, namespace, name,
+                 lambda s: (s.status.ready_replicas or 0) == replicas
+                 and s.status.replicas == replicas
+                 and s.status.observed_generation == s.metadata.generation,
+                 timeout=timeout, what=f"status of {name} with {replicas} ready replicas")
+    return pods
+
+
+class PodWatch:
+    """`kubectl get pods -w --output-watch-events` for a label selector; records
+    (event, pod name) pairs in arrival order."""
+
+    def __init__(self, server, namespace: str, labels: dict, extra=()):
+        self.proc = server.kubectl_popen(
+            "get", "pods", "-n", namespace, "-l", selector_of(labels), "-w",
+            "--output-watch-events", "--no-headers", *extra)
+        self.reader = LineReader(self.proc.stdout)
+
+    def events(self) -> list[tuple[str, str]]:
+        while not self.reader.lines.empty():
+            self.reader.seen.append(self.reader.lines.get())
+        return [tuple(line.split()[:2]) for line in self.reader.seen if line.strip()]
+
+    def wait_for(self, event: str, pod: str, timeout: float = 15.0) -> str:
+        return self.reader.wait_for(
+            lambda line: line.split()[:2] == [event, pod], timeout=timeout)
+
+    def order_of(self, event: str) -> list[str]:
+        """Pod names in the order of their first `event` (ADDED, DELETED, …)."""
+        names = []
+        for kind, name in self.events():
+            if kind == event and name not in names:
+                names.append(name)
+        return names
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=5)
