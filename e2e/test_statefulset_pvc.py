@@ -377,3 +377,44 @@ def test_kubectl_rollout_status_history_undo_restart(server, namespace, core, ap
     events = {(e.reason, e.message) for e in core.list_namespaced_event(
         namespace, field_selector="involvedObject.name=web").items}
     assert ("SuccessfulDelete", "delete Pod web-2 in StatefulSet web successful") in events
+
+
+# --- missing claim of a pending pod ---------------------------------------------------------
+
+def test_pvc_recreated_when_pod_pending_due_to_missing_pvc(server, namespace, core, apps):
+    node = "sim-2"
+    body = sim_statefulset("ss", 1, claims=("datadir",))
+    body["spec"]["template"]["spec"]["nodeSelector"] = {"kubernetes.io/hostname": node}
+    create_set(server, namespace, body)
+    wait_claims(core, namespace, "ss", [0])
+    [pod] = wait_running_ready(server, namespace, "ss", 1)
+    assert pod.spec.node_name == node
+
+    server.kubectl("cordon", node)
+    try:
+        core.delete_namespaced_pod("ss-0", namespace)
+        # Recreated, but it cannot be scheduled on the cordoned node.
+        def recreated_pending():
+            try:
+                again = core.read_namespaced_pod("ss-0", namespace)
+            except k8s_client.ApiException as err:
+                if err.status == 404:
+                    return None
+                raise
+            return again.metadata.uid != pod.metadata.uid and again.status.phase == "Pending"
+
+        wait_until(recreated_pending, what="ss-0 recreated Pending")
+        time.sleep(0.5)
+        assert not core.read_namespaced_pod("ss-0", namespace).spec.node_name
+        old_claim = core.read_namespaced_persistent_volume_claim("datadir-ss-0", namespace)
+        core.delete_namespaced_persistent_volume_claim("datadir-ss-0", namespace)
+        wait_until(lambda: "datadir-ss-0" not in all_claims(core, namespace)
+                   or all_claims(core, namespace)["datadir-ss-0"].metadata.uid
+                   != old_claim.metadata.uid, what="old claim gone")
+    finally:
+        server.kubectl("uncordon", node)
+
+    claim = wait_claims(core, namespace, "ss", [0])["datadir-ss-0"]
+    assert claim.metadata.uid != old_claim.metadata.uid
+    [again] = wait_running_ready(server, namespace, "ss", 1)
+    assert again.spec.node_name == node
