@@ -408,9 +408,11 @@ def test_pvc_recreated_when_pod_pending_due_to_missing_pvc(server, namespace, co
         assert not core.read_namespaced_pod("ss-0", namespace).spec.node_name
         old_claim = core.read_namespaced_persistent_volume_claim("datadir-ss-0", namespace)
         core.delete_namespaced_persistent_volume_claim("datadir-ss-0", namespace)
-        wait_until(lambda: "datadir-ss-0" not in all_claims(core, namespace)
-                   or all_claims(core, namespace)["datadir-ss-0"].metadata.uid
-                   != old_claim.metadata.uid, what="old claim gone")
+        def old_claim_gone():
+            claim = all_claims(core, namespace).get("datadir-ss-0")
+            return claim is None or claim.metadata.uid != old_claim.metadata.uid
+
+        wait_until(old_claim_gone, what="old claim gone")
     finally:
         server.kubectl("uncordon", node)
 
