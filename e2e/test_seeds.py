@@ -176,19 +176,25 @@ def test_daocloud_corrected_yaml_differs_only_in_layout():
     assert doc["metadata"]["resourceVersion"] == "20504385"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "berth bug: create accepts an object with metadata.resourceVersion set; upstream's "
-    "storage refuses it (500, 'resourceVersion should not be set on objects to be created')"))
-def test_daocloud_corrected_yaml_with_exported_resource_version_is_refused(server):
-    out = server.kubectl("create", "-f", str(DAOCLOUD_CORRECTED), check=False)
-    if out.returncode == 0:
-        server.kubectl("delete", "statefulset", DAOCLOUD_SET, "-n", "default",
-                       "--cascade=foreground")
-    assert out.returncode == 1, out.stdout
-    assert out.stderr.strip() == (
-        f'Error from server: error when creating "{DAOCLOUD_CORRECTED}": '
-        "resourceVersion should not be set on objects to be created"
+def test_daocloud_exported_resource_version_is_dropped_by_kubectl_and_refused_by_the_api(server):
+    # kubectl's create clears metadata.resourceVersion before it posts, so the exported
+    # object is accepted through kubectl, as with upstream.
+    out = server.kubectl("create", "-f", str(DAOCLOUD_CORRECTED))
+    assert out.stdout.strip() == f"statefulset.apps/{DAOCLOUD_SET} created"
+    server.kubectl("delete", "statefulset", DAOCLOUD_SET, "-n", "default", "--cascade=foreground")
+    # A client that posts it unchanged gets upstream storage's refusal.
+    body = yaml.safe_load(DAOCLOUD_CORRECTED.read_text())
+    resp = server.session().post(server.url("/apis/apps/v1/namespaces/default/statefulsets"),
+                                 json=body, timeout=10)
+    assert resp.status_code == 500, resp.text
+    status = resp.json()
+    assert status["reason"] == "InternalError"
+    assert status["message"] == (
+        "Internal error occurred: resourceVersion should not be set on objects to be created"
     )
+    assert server.session().get(
+        server.url(f"/apis/apps/v1/namespaces/default/statefulsets/{DAOCLOUD_SET}"), timeout=10
+    ).status_code == 404
 
 
 def daocloud_without_resource_version() -> str:
@@ -252,9 +258,6 @@ def test_daocloud_corrected_yaml_is_accepted(daocloud_set):
         f"data-{DAOCLOUD_SET}-0", "default").metadata.deletion_timestamp is None
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "berth bug: the claim made from volumeClaimTemplates loses the template's "
-    "metadata.ownerReferences; upstream copies the whole template metadata"))
 def test_daocloud_claim_keeps_template_owner_reference(daocloud_set):
     core = k8s_client.CoreV1Api(daocloud_set.api_client)
     claim = wait_until(lambda: core.read_namespaced_persistent_volume_claim(

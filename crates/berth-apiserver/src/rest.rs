@@ -587,6 +587,15 @@ async fn create(
         )),
         other => other,
     })?;
+    // Upstream's storage refuses a create that carries a resourceVersion.
+    if meta::resource_version(&obj)
+        .and_then(|rv| rv.parse::<u64>().ok())
+        .is_some_and(|rv| rv > 0)
+    {
+        return Err(ApiError::Internal(
+            "resourceVersion should not be set on objects to be created".into(),
+        ));
+    }
     let created = now();
     {
         let m = meta::metadata_mut(&mut obj);

@@ -222,13 +222,14 @@ pub fn new_claims(set: &StatefulSet, ordinal: i32) -> Vec<PersistentVolumeClaim>
             let mut labels = template.metadata.labels.clone().unwrap_or_default();
             labels.extend(match_labels.clone());
             PersistentVolumeClaim {
+                // Upstream copies the whole template metadata (annotations, finalizers,
+                // ownerReferences, …) and then sets the identity fields.
                 metadata: ObjectMeta {
                     name: Some(claim_name(template_name, set_name(set), ordinal)),
                     namespace: Some(set_namespace(set).into()),
                     labels: Some(labels),
-                    annotations: template.metadata.annotations.clone(),
-                    finalizers: template.metadata.finalizers.clone(),
-                    ..ObjectMeta::default()
+                    resource_version: None,
+                    ..template.metadata.clone()
                 },
                 spec: template.spec.clone(),
                 status: None,
@@ -388,5 +389,25 @@ pub(crate) mod tests {
             ("web", "data")
         );
         assert!(claims[0].metadata.owner_references.is_none());
+    }
+
+    #[test]
+    fn claims_keep_the_template_metadata() {
+        use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
+        let mut set = web(1);
+        let template = &mut set.spec.volume_claim_templates.as_mut().unwrap()[0];
+        let owner = OwnerReference {
+            api_version: "example.com/v1".into(),
+            kind: "Cluster".into(),
+            name: "c".into(),
+            uid: "u-1".into(),
+            ..OwnerReference::default()
+        };
+        template.metadata.owner_references = Some(vec![owner.clone()]);
+        template.metadata.resource_version = Some("7".into());
+        let claims = new_claims(&set, 0);
+        assert_eq!(claims[0].metadata.owner_references, Some(vec![owner]));
+        assert_eq!(claims[0].metadata.resource_version, None);
+        assert_eq!(claims[0].metadata.name.as_deref(), Some("www-web-0"));
     }
 }

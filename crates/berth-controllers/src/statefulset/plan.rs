@@ -773,8 +773,9 @@ impl<'a> Planner<'a> {
                 }
                 Some(_) => {}
                 None => {
+                    let template_refs = claim.metadata.owner_references.take().unwrap_or_default();
                     let owners = desired_owners(
-                        &[],
+                        &template_refs,
                         self.retention,
                         self.set,
                         Owner::pod(&name, pod_uid),
