@@ -67,6 +67,8 @@ pub async fn prepare_for_create(
             obj["status"] = json!({"replicas": 0, "availableReplicas": 0});
         }
         ("", "Service") => allocate_cluster_ip(state, obj).await?,
+        // Nodes register with their status (upstream allows every field on create).
+        ("", "Node") => {}
         _ => {
             if rt.has(registry::Subresource::Status)
                 && let Some(m) = obj.as_object_mut()
@@ -662,6 +664,16 @@ pub async fn patch_scale(
         }
         other => apply_patch(scale_rt, &current, &patch, other, "", Some("scale"), false)?,
     };
+    // The resourceVersion of the Scale read above is not a precondition unless the
+    // patch itself names one (another writer may have changed the status since).
+    let mut patched = patched;
+    if patch
+        .get("metadata")
+        .and_then(|m| m.get("resourceVersion"))
+        .is_none()
+    {
+        meta::set_meta(&mut patched, "resourceVersion", Value::Null);
+    }
     update_scale(state, rp, name, patched, q).await
 }
 

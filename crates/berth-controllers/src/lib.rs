@@ -25,13 +25,17 @@ use kube::discovery::ApiResource;
 use tokio::sync::watch;
 
 /// Runs every controller until `stop` turns true (or its sender is dropped).
-pub async fn run(client: kube::Client, stop: watch::Receiver<bool>) {
+pub async fn run(
+    client: kube::Client,
+    node_lifecycle: NodeLifecycleConfig,
+    stop: watch::Receiver<bool>,
+) {
     tokio::join!(
         run_garbage_collector(client.clone(), stopped(stop.clone())),
         run_namespace_controller(client.clone(), stopped(stop.clone())),
         run_endpoints_controller(client.clone(), stopped(stop.clone())),
         statefulset::run(client.clone(), stopped(stop.clone())),
-        run_node_lifecycle_controller(client, NodeLifecycleConfig::default(), stopped(stop)),
+        run_node_lifecycle_controller(client, node_lifecycle, stopped(stop)),
     );
 }
 
@@ -71,7 +75,10 @@ mod tests {
     /// stops being `Send + 'static`.
     #[test]
     fn controllers_can_be_spawned() {
-        fn spawnable<F: Future + Send + 'static>(_: fn(kube::Client, watch::Receiver<bool>) -> F) {}
+        fn spawnable<F: Future + Send + 'static>(
+            _: fn(kube::Client, NodeLifecycleConfig, watch::Receiver<bool>) -> F,
+        ) {
+        }
         spawnable(run);
     }
 

@@ -146,7 +146,12 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
 
     let client = in_process_client(router.clone(), &controller_token);
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let controllers = tokio::spawn(berth_controllers::run(client.clone(), stop_rx.clone()));
+    let node_lifecycle = node_lifecycle_config();
+    let controllers = tokio::spawn(berth_controllers::run(
+        client.clone(),
+        node_lifecycle,
+        stop_rx.clone(),
+    ));
     let volumes = berth_controllers::VolumesConfig {
         base_dir: dir.clone(),
         create_dirs: args.node_mode == NodeMode::Containerd,
@@ -195,6 +200,18 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
     sqlite.close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Node health timing; `BERTH_NODE_MONITOR_GRACE_MS` shortens the grace period for tests.
+fn node_lifecycle_config() -> berth_controllers::NodeLifecycleConfig {
+    let mut config = berth_controllers::NodeLifecycleConfig::default();
+    if std::env::var("BERTH_NODE_MONITOR_GRACE_MS").is_ok() {
+        let grace = env_ms("BERTH_NODE_MONITOR_GRACE_MS", 40_000);
+        config.grace_period = grace;
+        config.startup_grace_period = grace;
+        config.monitor_period = config.monitor_period.min(grace / 4);
+    }
+    config
 }
 
 /// Simulated nodes are `sim-0`, `sim-1`, … so their names say what they are.

@@ -1,0 +1,108 @@
+"""The scheduler and node lifecycle on simulated nodes: what `kubectl describe` and
+`kubectl get` show a user when pods cannot be placed, when they spread, and when a node
+stops reporting."""
+
+import json
+
+import pytest
+
+from util import SIMULATED_NODE_ARGS, dump, sim_statefulset, unique_name, wait_until
+
+# Nodes that stop renewing their Lease go NotReady after this (upstream: 40 s).
+NODE_GRACE_MS = "2000"
+
+
+@pytest.fixture(scope="module")
+def server(server_pool):
+    return server_pool.start(extra_args=SIMULATED_NODE_ARGS,
+                             env={"BERTH_NODE_MONITOR_GRACE_MS": NODE_GRACE_MS})
+
+
+def pod(name, **spec):
+    body = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name},
+            "spec": {"containers": [{"name": "c", "image": "busybox"}], **spec}}
+    return body
+
+
+def events_for(server, namespace, name):
+    out = server.kubectl("get", "events", "-n", namespace, "-o", "json",
+                         "--field-selector", f"involvedObject.name={name}")
+    return json.loads(out.stdout)["items"]
+
+
+def test_unschedulable_pod_gets_failed_scheduling_event(server, namespace):
+    big = pod("big")
+    big["spec"]["containers"][0]["resources"] = {"requests": {"cpu": "1000"}}
+    server.kubectl("create", "-n", namespace, "-f", "-", input=dump(big))
+
+    def failed():
+        return [e for e in events_for(server, namespace, "big") if e["reason"] == "FailedScheduling"]
+    events = wait_until(failed, what="a FailedScheduling event")
+    assert events[0]["type"] == "Warning"
+    assert events[0]["message"].startswith("0/3 nodes are available: 3 Insufficient cpu."), events[0]
+    got = json.loads(server.kubectl("get", "pod", "big", "-n", namespace, "-o", "json").stdout)
+    scheduled = [c for c in got["status"]["conditions"] if c["type"] == "PodScheduled"][0]
+    assert (scheduled["status"], scheduled["reason"]) == ("False", "Unschedulable")
+    assert "nodeName" not in got["spec"]
+
+
+def test_node_selector_mismatch_is_reported(server, namespace):
+    server.kubectl("create", "-n", namespace, "-f", "-",
+                   input=dump(pod("picky", nodeSelector={"disk": "ssd"})))
+    events = wait_until(lambda: [e for e in events_for(server, namespace, "picky")
+                                 if e["reason"] == "FailedScheduling"], what="FailedScheduling")
+    assert events[0]["message"].startswith(
+        "0/3 nodes are available: 3 node(s) didn't match Pod's node affinity/selector."
+    ), events[0]
+    # Labelling a node makes the pod schedulable there, without any other action.
+    server.kubectl("label", "node", "sim-1", "disk=ssd")
+    try:
+        wait_until(lambda: json.loads(server.kubectl(
+            "get", "pod", "picky", "-n", namespace, "-o", "json").stdout)["spec"].get("nodeName")
+            == "sim-1", what="picky on sim-1")
+    finally:
+        server.kubectl("label", "node", "sim-1", "disk-")
+
+
+def test_statefulset_replicas_spread_over_nodes(server, namespace):
+    body = sim_statefulset("spread", replicas=3, labels={"app": "spread"})
+    server.kubectl("create", "-n", namespace, "-f", "-", input=dump(body))
+    server.kubectl("rollout", "status", "sts/spread", "-n", namespace, "--timeout=30s")
+    pods = json.loads(server.kubectl("get", "pods", "-n", namespace, "-l", "app=spread",
+                                     "-o", "json").stdout)["items"]
+    assert sorted(p["spec"]["nodeName"] for p in pods) == ["sim-0", "sim-1", "sim-2"]
+
+
+def test_silent_node_goes_unknown_and_tainted_then_evicts(server, namespace):
+    name = unique_name("ghost")
+    node = {"apiVersion": "v1", "kind": "Node", "metadata": {"name": name},
+            "status": {"conditions": [{"type": "Ready", "status": "True", "reason": "KubeletReady",
+                                       "message": "kubelet is posting ready status"}]}}
+    server.kubectl("create", "-f", "-", input=dump(node))
+    try:
+        victim = pod("victim", nodeName=name, tolerations=[
+            {"key": "node.kubernetes.io/unreachable", "operator": "Exists",
+             "effect": "NoExecute", "tolerationSeconds": 1}])
+        server.kubectl("create", "-n", namespace, "-f", "-", input=dump(victim))
+
+        def unknown():
+            got = json.loads(server.kubectl("get", "node", name, "-o", "json").stdout)
+            ready = [c for c in got["status"].get("conditions", []) if c["type"] == "Ready"]
+            return got if ready and ready[0]["status"] == "Unknown" else None
+        got = wait_until(unknown, timeout=30, what="Ready=Unknown")
+        ready = [c for c in got["status"]["conditions"] if c["type"] == "Ready"][0]
+        assert ready["reason"] == "NodeStatusUnknown"
+        assert ready["message"] == "Kubelet stopped posting node status."
+        taints = {(t["key"], t["effect"]) for t in got["spec"].get("taints", [])}
+        assert ("node.kubernetes.io/unreachable", "NoExecute") in taints
+        assert ("node.kubernetes.io/unreachable", "NoSchedule") in taints
+        status = server.kubectl("get", "node", name, "--no-headers").stdout.split()[1]
+        assert status == "NotReady"
+        # The pod tolerated the taint for 1 s only.
+        wait_until(lambda: server.kubectl("get", "pod", "victim", "-n", namespace,
+                                          check=False).returncode != 0
+                   or json.loads(server.kubectl("get", "pod", "victim", "-n", namespace, "-o",
+                                                "json").stdout)["metadata"].get("deletionTimestamp"),
+                   timeout=30, what="the victim's eviction")
+    finally:
+        server.kubectl("delete", "node", name, "--wait=false")
