@@ -17,6 +17,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value, json};
 
+use crate::Error;
 use crate::smp::{NodeId, PatchSchema, Shape, SsaList};
 
 /// Who writes, through which subresource, and when (RFC 3339, for `managedFields[].time`).
@@ -52,55 +53,28 @@ impl ApplyConflict {
     }
 }
 
-/// Why an apply failed, with upstream's messages.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ApplyError {
-    /// 400 BadRequest.
-    #[error("{0}")]
-    BadRequest(String),
-    /// 409 Conflict (reason `Conflict`), one cause per conflict.
-    #[error("{message}")]
-    Conflicts {
-        message: String,
-        conflicts: Vec<ApplyConflict>,
-    },
-    /// 500: an object or managedFields entry that cannot be interpreted.
-    #[error("{0}")]
-    Internal(String),
-}
-
-impl ApplyError {
-    pub fn code(&self) -> u16 {
-        match self {
-            ApplyError::BadRequest(_) => 400,
-            ApplyError::Conflicts { .. } => 409,
-            ApplyError::Internal(_) => 500,
-        }
-    }
-}
-
 /// Applies `applied` (the request body) to `live` (None: the object does not exist yet)
 /// on behalf of `manager`. Without `force`, fields that other managers own with another
-/// value fail with [`ApplyError::Conflicts`]; with it, their ownership moves to `manager`.
+/// value fail with [`Error::Conflicts`]; with it, their ownership moves to `manager`.
 pub fn apply(
     live: Option<&Value>,
     applied: &Value,
     manager: &ManagerInfo,
     force: bool,
     schema: &PatchSchema,
-) -> Result<ApplyOutcome, ApplyError> {
+) -> Result<ApplyOutcome, Error> {
     check_applied_type(applied, schema)?;
     if applied
         .pointer("/metadata/managedFields")
         .is_some_and(|m| !m.is_null())
     {
-        return Err(ApplyError::BadRequest(
+        return Err(Error::BadRequest(
             "metadata.managedFields must be nil".into(),
         ));
     }
     let mut live = live.cloned().unwrap_or_else(|| zero_object(schema));
     let mut managers = decode_managers(&live)
-        .map_err(|e| ApplyError::Internal(format!("failed to decode managed fields: {e}")))?;
+        .map_err(|e| Error::Internal(format!("failed to decode managed fields: {e}")))?;
     remove_managed_fields(&mut live);
     let ignored = ignored_fields(schema, manager.subresource);
     let typed = Typed { schema, ignored };
@@ -121,7 +95,7 @@ pub fn apply(
             schema.api_version(),
             &typed,
         )
-        .map_err(ApplyError::Internal)?;
+        .map_err(Error::Internal)?;
     }
 
     let applier = ManagerEntry::new(manager, "Apply", schema.api_version());
@@ -357,7 +331,7 @@ fn zero_object(schema: &PatchSchema) -> Value {
     zero
 }
 
-fn check_applied_type(applied: &Value, schema: &PatchSchema) -> Result<(), ApplyError> {
+fn check_applied_type(applied: &Value, schema: &PatchSchema) -> Result<(), Error> {
     let api_version = applied
         .get("apiVersion")
         .and_then(Value::as_str)
@@ -371,23 +345,23 @@ fn check_applied_type(applied: &Value, schema: &PatchSchema) -> Result<(), Apply
     }
     // Go's GroupVersionKind.String(): `apps/v1, Kind=StatefulSet`, `/v1, Kind=Pod`.
     let (group, version) = api_version.split_once('/').unwrap_or(("", api_version));
-    Err(ApplyError::BadRequest(format!(
+    Err(Error::BadRequest(format!(
         "invalid object type: {group}/{version}, Kind={kind}"
     )))
 }
 
-fn typed_error(which: &str, schema: &PatchSchema, error: String) -> ApplyError {
+fn typed_error(which: &str, schema: &PatchSchema, error: String) -> Error {
     let (group, version) = schema
         .api_version()
         .split_once('/')
         .unwrap_or(("", schema.api_version()));
-    ApplyError::Internal(format!(
+    Error::Internal(format!(
         "failed to create typed {which} object ({group}/{version}, Kind={}): {error}",
         schema.kind()
     ))
 }
 
-fn conflict_error(mut conflicts: Vec<(String, ApplyConflict)>) -> ApplyError {
+fn conflict_error(mut conflicts: Vec<(String, ApplyConflict)>) -> Error {
     let message = if let [(_, only)] = conflicts.as_slice() {
         format!(
             "Apply failed with 1 conflict: conflict with {}: {}",
@@ -413,7 +387,7 @@ fn conflict_error(mut conflicts: Vec<(String, ApplyConflict)>) -> ApplyError {
             lines.join("\n")
         )
     };
-    ApplyError::Conflicts {
+    Error::Conflicts {
         message,
         conflicts: conflicts.drain(..).map(|(_, c)| c).collect(),
     }
@@ -1535,7 +1509,7 @@ mod tests {
             schema,
         )
         .unwrap_err();
-        let ApplyError::Conflicts { message, conflicts } = &err else {
+        let Error::Conflicts { message, conflicts } = &err else {
             panic!("{err:?}")
         };
         assert_eq!(
@@ -1680,7 +1654,7 @@ mod tests {
         wrong_kind["kind"] = json!("Deployment");
         assert_eq!(
             apply(None, &wrong_kind, &who("kubectl", T0), false, schema),
-            Err(ApplyError::BadRequest(
+            Err(Error::BadRequest(
                 "invalid object type: apps/v1, Kind=Deployment".into()
             ))
         );

@@ -6,6 +6,7 @@
 
 pub mod apply;
 pub mod defaults;
+mod error;
 pub mod field_error;
 pub mod meta;
 pub mod printers;
@@ -15,4 +16,5 @@ pub mod selectors;
 pub mod smp;
 pub mod validation;
 
+pub use error::Error;
 pub use field_error::{FieldError, FieldErrorType};

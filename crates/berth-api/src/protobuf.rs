@@ -15,45 +15,13 @@
 use base64::Engine;
 use serde_json::{Map, Value};
 
+use crate::Error;
+
 /// The media type of Kubernetes protobuf bodies.
 pub const MEDIA_TYPE: &str = "application/vnd.kubernetes.protobuf";
 
 /// The prefix upstream puts before every protobuf-encoded object.
 const MAGIC: &[u8] = b"k8s\0";
-
-/// Why a protobuf body could not be turned into JSON.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ProtobufError {
-    /// The body was empty.
-    #[error("empty data")]
-    EmptyData,
-    /// The body did not start with the `k8s\0` magic.
-    #[error(
-        "provided data does not appear to be a protobuf message, expected prefix [107 56 115 0]"
-    )]
-    MissingPrefix,
-    /// The body held the magic and nothing else.
-    #[error("empty body")]
-    EmptyBody,
-    /// The envelope named no kind.
-    #[error("Object 'Kind' is missing in the protobuf envelope")]
-    MissingKind,
-    /// The bytes are not a well-formed message of the named kind.
-    #[error("{0}")]
-    Malformed(String),
-    /// A kind this decoder has no layout for; answered like any unreadable media type.
-    #[error(
-        "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml"
-    )]
-    UnsupportedKind { api_version: String, kind: String },
-}
-
-impl ProtobufError {
-    /// True when the answer should be 415 Unsupported Media Type rather than 400 Bad Request.
-    pub fn is_unsupported_media_type(&self) -> bool {
-        matches!(self, ProtobufError::UnsupportedKind { .. })
-    }
-}
 
 /// True for `application/vnd.kubernetes.protobuf`, with or without parameters.
 pub fn is_protobuf(content_type: &str) -> bool {
@@ -64,28 +32,28 @@ pub fn is_protobuf(content_type: &str) -> bool {
 /// Decodes a `application/vnd.kubernetes.protobuf` body: the 4-byte magic "k8s\0", then a
 /// runtime.Unknown {typeMeta{apiVersion, kind}, raw, contentEncoding, contentType}; `raw` is the
 /// object message. Returns the object as JSON (with apiVersion/kind from typeMeta), or an error
-/// with a message for a 400 (or a 415, see [`ProtobufError::is_unsupported_media_type`]).
-pub fn decode_object(body: &[u8]) -> Result<Value, ProtobufError> {
+/// with a message for a 400 (or a 415, see [`Error::is_unsupported_media_type`]).
+pub fn decode_object(body: &[u8]) -> Result<Value, Error> {
     if body.is_empty() {
-        return Err(ProtobufError::EmptyData);
+        return Err(Error::EmptyProtobufData);
     }
     let envelope = body
         .strip_prefix(MAGIC)
-        .ok_or(ProtobufError::MissingPrefix)?;
+        .ok_or(Error::MissingProtobufPrefix)?;
     if envelope.is_empty() {
-        return Err(ProtobufError::EmptyBody);
+        return Err(Error::EmptyProtobufBody);
     }
     let (type_meta, raw) = read_unknown(envelope)?;
     let api_version = string_field(&type_meta, "apiVersion");
     let kind = string_field(&type_meta, "kind");
     if kind.is_empty() {
-        return Err(ProtobufError::MissingKind);
+        return Err(Error::MissingProtobufKind);
     }
     let Some(&(_, _, message)) = KINDS
         .iter()
         .find(|(v, k, _)| *v == api_version && *k == kind)
     else {
-        return Err(ProtobufError::UnsupportedKind { api_version, kind });
+        return Err(Error::UnsupportedProtobufKind { api_version, kind });
     };
     let mut object = Map::new();
     object.insert("kind".into(), Value::String(kind));
@@ -96,7 +64,7 @@ pub fn decode_object(body: &[u8]) -> Result<Value, ProtobufError> {
 
 /// Splits a runtime.Unknown into its decoded typeMeta and its raw object bytes; the content
 /// encoding and type fields are ignored, as upstream's decoder ignores them.
-fn read_unknown(envelope: &[u8]) -> Result<(Map<String, Value>, &[u8]), ProtobufError> {
+fn read_unknown(envelope: &[u8]) -> Result<(Map<String, Value>, &[u8]), Error> {
     let mut reader = Reader::new(envelope);
     let mut type_meta = Map::new();
     let mut raw: &[u8] = &[];
@@ -179,12 +147,12 @@ impl Wire {
     }
 }
 
-fn unexpected_eof() -> ProtobufError {
-    ProtobufError::Malformed("unexpected EOF".into())
+fn unexpected_eof() -> Error {
+    Error::MalformedProtobuf("unexpected EOF".into())
 }
 
-fn wrong_wire_type(wire: Wire, field: &str) -> ProtobufError {
-    ProtobufError::Malformed(format!(
+fn wrong_wire_type(wire: Wire, field: &str) -> Error {
+    Error::MalformedProtobuf(format!(
         "proto: wrong wireType = {} for field {field}",
         wire.number()
     ))
@@ -205,7 +173,7 @@ impl<'a> Reader<'a> {
         self.pos >= self.bytes.len()
     }
 
-    fn varint(&mut self) -> Result<u64, ProtobufError> {
+    fn varint(&mut self) -> Result<u64, Error> {
         let mut value = 0u64;
         for shift in (0..64).step_by(7) {
             let byte = *self.bytes.get(self.pos).ok_or_else(unexpected_eof)?;
@@ -215,10 +183,10 @@ impl<'a> Reader<'a> {
                 return Ok(value);
             }
         }
-        Err(ProtobufError::Malformed("proto: integer overflow".into()))
+        Err(Error::MalformedProtobuf("proto: integer overflow".into()))
     }
 
-    fn take(&mut self, len: usize) -> Result<&'a [u8], ProtobufError> {
+    fn take(&mut self, len: usize) -> Result<&'a [u8], Error> {
         let end = self
             .pos
             .checked_add(len)
@@ -229,19 +197,19 @@ impl<'a> Reader<'a> {
         Ok(slice)
     }
 
-    fn len_delimited(&mut self) -> Result<&'a [u8], ProtobufError> {
+    fn len_delimited(&mut self) -> Result<&'a [u8], Error> {
         let len = self.varint()?;
         let len = usize::try_from(len)
             .ok()
             .filter(|len| isize::try_from(*len).is_ok())
             .ok_or_else(|| {
-                ProtobufError::Malformed("proto: negative length found during unmarshaling".into())
+                Error::MalformedProtobuf("proto: negative length found during unmarshaling".into())
             })?;
         self.take(len)
     }
 
     /// Reads a field key; `message` names the message for the error upstream gives on tag 0.
-    fn key(&mut self, message: &str) -> Result<(u64, Wire), ProtobufError> {
+    fn key(&mut self, message: &str) -> Result<(u64, Wire), Error> {
         let key = self.varint()?;
         let (number, wire_number) = (key >> 3, key & 7);
         let wire = match wire_number {
@@ -250,20 +218,20 @@ impl<'a> Reader<'a> {
             2 => Wire::Len,
             5 => Wire::Fixed32,
             other => {
-                return Err(ProtobufError::Malformed(format!(
+                return Err(Error::MalformedProtobuf(format!(
                     "proto: {message}: illegal wireType {other}"
                 )));
             }
         };
         if number == 0 {
-            return Err(ProtobufError::Malformed(format!(
+            return Err(Error::MalformedProtobuf(format!(
                 "proto: {message}: illegal tag 0 (wire type {wire_number})"
             )));
         }
         Ok((number, wire))
     }
 
-    fn skip(&mut self, wire: Wire) -> Result<(), ProtobufError> {
+    fn skip(&mut self, wire: Wire) -> Result<(), Error> {
         match wire {
             Wire::Varint => self.varint().map(drop),
             Wire::Fixed64 => self.take(8).map(drop),
@@ -404,7 +372,7 @@ fn decode_message(
     bytes: &[u8],
     message: &Message,
     into: &mut Map<String, Value>,
-) -> Result<(), ProtobufError> {
+) -> Result<(), Error> {
     let mut reader = Reader::new(bytes);
     while !reader.is_done() {
         let (number, wire) = reader.key(message.name)?;
@@ -459,11 +427,7 @@ fn decode_message(
     Ok(())
 }
 
-fn expect_len<'a>(
-    reader: &mut Reader<'a>,
-    wire: Wire,
-    field: &str,
-) -> Result<&'a [u8], ProtobufError> {
+fn expect_len<'a>(reader: &mut Reader<'a>, wire: Wire, field: &str) -> Result<&'a [u8], Error> {
     if wire != Wire::Len {
         return Err(wrong_wire_type(wire, field));
     }
@@ -502,7 +466,7 @@ fn read_scalar(
     wire: Wire,
     scalar: Scalar,
     field: &str,
-) -> Result<Value, ProtobufError> {
+) -> Result<Value, Error> {
     let expected = match scalar {
         Scalar::Int32 | Scalar::Int64 | Scalar::Bool => Wire::Varint,
         _ => Wire::Len,
@@ -532,11 +496,7 @@ fn utf8(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-fn read_map_entry(
-    entry: &[u8],
-    scalar: Scalar,
-    field: &str,
-) -> Result<(String, Value), ProtobufError> {
+fn read_map_entry(entry: &[u8], scalar: Scalar, field: &str) -> Result<(String, Value), Error> {
     let mut reader = Reader::new(entry);
     let mut key = String::new();
     let mut value = None;
@@ -567,7 +527,7 @@ fn zero_value(scalar: Scalar) -> Value {
     }
 }
 
-fn read_int_or_string(bytes: &[u8]) -> Result<Value, ProtobufError> {
+fn read_int_or_string(bytes: &[u8]) -> Result<Value, Error> {
     let mut reader = Reader::new(bytes);
     let (mut is_string, mut int_val, mut str_val) = (false, 0i32, String::new());
     while !reader.is_done() {
@@ -591,7 +551,7 @@ fn read_int_or_string(bytes: &[u8]) -> Result<Value, ProtobufError> {
     })
 }
 
-fn read_quantity(bytes: &[u8]) -> Result<Value, ProtobufError> {
+fn read_quantity(bytes: &[u8]) -> Result<Value, Error> {
     let mut reader = Reader::new(bytes);
     let mut text = String::new();
     while !reader.is_done() {
@@ -608,7 +568,7 @@ fn read_quantity(bytes: &[u8]) -> Result<Value, ProtobufError> {
     }))
 }
 
-fn read_time(bytes: &[u8]) -> Result<Value, ProtobufError> {
+fn read_time(bytes: &[u8]) -> Result<Value, Error> {
     // An empty message is the zero time, which JSON writes as null.
     if bytes.is_empty() {
         return Ok(Value::Null);
@@ -624,12 +584,12 @@ fn read_time(bytes: &[u8]) -> Result<Value, ProtobufError> {
         }
     }
     let time = jiff::Timestamp::from_second(seconds).map_err(|_| {
-        ProtobufError::Malformed(format!("proto: timestamp seconds {seconds} out of range"))
+        Error::MalformedProtobuf(format!("proto: timestamp seconds {seconds} out of range"))
     })?;
     Ok(Value::String(crate::meta::format_time(time)))
 }
 
-fn read_raw_json(bytes: &[u8]) -> Result<Value, ProtobufError> {
+fn read_raw_json(bytes: &[u8]) -> Result<Value, Error> {
     let mut reader = Reader::new(bytes);
     let mut raw: &[u8] = &[];
     while !reader.is_done() {
@@ -643,10 +603,10 @@ fn read_raw_json(bytes: &[u8]) -> Result<Value, ProtobufError> {
         return Ok(Value::Null);
     }
     serde_json::from_slice(raw)
-        .map_err(|e| ProtobufError::Malformed(format!("invalid JSON in raw field: {e}")))
+        .map_err(|e| Error::MalformedProtobuf(format!("invalid JSON in raw field: {e}")))
 }
 
-fn read_string_list(bytes: &[u8]) -> Result<Value, ProtobufError> {
+fn read_string_list(bytes: &[u8]) -> Result<Value, Error> {
     let mut reader = Reader::new(bytes);
     let mut items = Vec::new();
     while !reader.is_done() {
@@ -2749,7 +2709,7 @@ mod tests {
 
     // --- errors ----------------------------------------------------------------------------------
 
-    fn error(body: &[u8]) -> ProtobufError {
+    fn error(body: &[u8]) -> Error {
         decode_object(body).expect_err("must not decode")
     }
 
@@ -2763,7 +2723,7 @@ mod tests {
         assert_eq!(error(b"k8s\0").to_string(), "empty body");
         assert_eq!(
             error(&body("v1", "", Enc::new())),
-            ProtobufError::MissingKind
+            Error::MissingProtobufKind
         );
     }
 
@@ -2777,7 +2737,7 @@ mod tests {
         assert!(err.is_unsupported_media_type());
         assert_eq!(
             err,
-            ProtobufError::UnsupportedKind {
+            Error::UnsupportedProtobufKind {
                 api_version: "apps/v1".into(),
                 kind: "StatefulSet".into()
             }

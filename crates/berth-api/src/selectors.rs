@@ -12,23 +12,9 @@ use std::fmt;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1 as metav1;
 use serde_json::{Map, Value};
 
+use crate::Error;
 use crate::printers::{EventView, pod_ip};
 use crate::registry::ResourceType;
-
-/// A selector that cannot be used. The message is upstream's text, which the API server
-/// returns in a 400 BadRequest.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum SelectorError {
-    /// A label selector that does not parse, or names an invalid key or value.
-    #[error("{0}")]
-    Label(String),
-    /// A field selector that does not parse.
-    #[error("{0}")]
-    Field(String),
-    /// A field selector names a field the kind does not offer for selection.
-    #[error("{0}")]
-    UnsupportedField(String),
-}
 
 // ---------------------------------------------------------------------------------------------
 // Label selectors
@@ -149,24 +135,24 @@ pub struct LabelSelector {
 impl LabelSelector {
     /// Parses the `kubectl -l` / `?labelSelector=` syntax: `a=b`, `a==b`, `a!=b`,
     /// `a in (x,y)`, `a notin (x)`, `a`, `!a`, `a>1`, `a<1`, comma separated.
-    pub fn parse(s: &str) -> Result<LabelSelector, SelectorError> {
+    pub fn parse(s: &str) -> Result<LabelSelector, Error> {
         let mut parser = Parser {
             items: lex(s),
             position: 0,
         };
-        let mut requirements = parser.parse().map_err(SelectorError::Label)?;
+        let mut requirements = parser.parse().map_err(Error::LabelSelector)?;
         requirements.sort_by(|a, b| a.key.cmp(&b.key));
         Ok(LabelSelector { requirements })
     }
 
     /// Converts a `metav1.LabelSelector` (matchLabels and matchExpressions with In, NotIn,
     /// Exists, DoesNotExist), as upstream `LabelSelectorAsSelector` does.
-    pub fn from_k8s(sel: &metav1::LabelSelector) -> Result<LabelSelector, SelectorError> {
+    pub fn from_k8s(sel: &metav1::LabelSelector) -> Result<LabelSelector, Error> {
         let mut requirements = Vec::new();
         for (key, value) in sel.match_labels.iter().flatten() {
             requirements.push(
                 new_requirement(key, Operator::Equals, vec![value.clone()])
-                    .map_err(SelectorError::Label)?,
+                    .map_err(Error::LabelSelector)?,
             );
         }
         for expr in sel.match_expressions.iter().flatten() {
@@ -176,7 +162,7 @@ impl LabelSelector {
                 "Exists" => Operator::Exists,
                 "DoesNotExist" => Operator::DoesNotExist,
                 other => {
-                    return Err(SelectorError::Label(format!(
+                    return Err(Error::LabelSelector(format!(
                         "{} is not a valid label selector operator",
                         go_quote(other)
                     )));
@@ -184,7 +170,7 @@ impl LabelSelector {
             };
             let values = expr.values.clone().unwrap_or_default();
             requirements
-                .push(new_requirement(&expr.key, operator, values).map_err(SelectorError::Label)?);
+                .push(new_requirement(&expr.key, operator, values).map_err(Error::LabelSelector)?);
         }
         requirements.sort_by(|a, b| a.key.cmp(&b.key));
         Ok(LabelSelector { requirements })
@@ -762,18 +748,18 @@ pub struct FieldSelector {
 
 impl FieldSelector {
     /// Parses `a=b`, `a==b`, `a!=b`, comma separated; `\,` `\=` `\\` escape in values.
-    pub fn parse(s: &str) -> Result<FieldSelector, SelectorError> {
+    pub fn parse(s: &str) -> Result<FieldSelector, Error> {
         let mut parts = split_terms(s);
         // Upstream sorts the raw terms before parsing them.
         parts.sort();
         let mut terms = Vec::new();
         for part in parts.into_iter().filter(|p| !p.is_empty()) {
             let Some((field, op, raw_value)) = split_term(part) else {
-                return Err(SelectorError::Field(format!(
+                return Err(Error::FieldSelector(format!(
                     "invalid selector: '{s}'; can't understand '{part}'"
                 )));
             };
-            let value = unescape_value(raw_value).map_err(SelectorError::Field)?;
+            let value = unescape_value(raw_value).map_err(Error::FieldSelector)?;
             terms.push(FieldTerm {
                 field: field.to_string(),
                 equals: op != "!=",
@@ -994,13 +980,13 @@ fn first_non_empty<'a>(a: &'a str, b: &'a str) -> &'a str {
 
 /// Checks every field of `sel` against what `rt` offers, with upstream's message for the
 /// first unsupported one (terms are checked in their sorted order, as upstream does).
-pub fn check_field_selector(rt: &ResourceType, sel: &FieldSelector) -> Result<(), SelectorError> {
+pub fn check_field_selector(rt: &ResourceType, sel: &FieldSelector) -> Result<(), Error> {
     match sel
         .fields()
         .find(|f| field_value(rt, &Value::Null, f).is_none())
     {
         None => Ok(()),
-        Some(f) => Err(SelectorError::UnsupportedField(unsupported_field_message(
+        Some(f) => Err(Error::UnsupportedFieldSelector(unsupported_field_message(
             rt, f,
         ))),
     }
@@ -1124,7 +1110,7 @@ mod tests {
         for (input, want) in cases {
             assert_eq!(
                 LabelSelector::parse(input).unwrap_err(),
-                SelectorError::Label(want),
+                Error::LabelSelector(want),
                 "{input}"
             );
         }
@@ -1283,7 +1269,7 @@ mod tests {
         for (input, want) in cases {
             assert_eq!(
                 FieldSelector::parse(input).unwrap_err(),
-                SelectorError::Field(want.to_string()),
+                Error::FieldSelector(want.to_string()),
                 "{input}"
             );
         }
@@ -1507,7 +1493,7 @@ mod tests {
             let sel = FieldSelector::parse(&format!("metadata.name=x,{field}=y")).unwrap();
             assert_eq!(
                 check_field_selector(rt, &sel),
-                Err(SelectorError::UnsupportedField(want.to_string())),
+                Err(Error::UnsupportedFieldSelector(want.to_string())),
                 "{plural} {field}"
             );
         }

@@ -239,7 +239,7 @@ pub struct Filter {
 impl Filter {
     pub fn from_query(rt: &'static ResourceType, q: &Query) -> ApiResult<Filter> {
         use berth_api::selectors::{FieldSelector, LabelSelector, check_field_selector};
-        let bad = |e: berth_api::selectors::SelectorError| ApiError::BadRequest(e.to_string());
+        let bad = |e: berth_api::Error| ApiError::BadRequest(e.to_string());
         let labels = match q.get("labelSelector").filter(|s| !s.trim().is_empty()) {
             Some(s) => Some(LabelSelector::parse(s).map_err(bad)?),
             None => None,

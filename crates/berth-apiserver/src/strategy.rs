@@ -440,11 +440,7 @@ pub fn apply_patch(
         }
         PatchKind::Strategic => {
             let schema = berth_api::smp::patch_schema(rt);
-            berth_api::smp::strategic_merge(current, patch, schema).map_err(|e| match e.code() {
-                422 => ApiError::Unprocessable(e.to_string()),
-                500 => ApiError::Internal(e.to_string()),
-                _ => ApiError::BadRequest(e.to_string()),
-            })
+            berth_api::smp::strategic_merge(current, patch, schema).map_err(patch_error)
         }
         PatchKind::Apply => {
             let schema = berth_api::smp::patch_schema(rt);
@@ -462,20 +458,27 @@ pub fn apply_patch(
     }
 }
 
-fn apply_error(rt: &ResourceType, current: &Value, e: berth_api::apply::ApplyError) -> ApiError {
-    let rt_static = registry::find(rt.group, rt.version, rt.plural).expect("registered");
+fn apply_error(rt: &ResourceType, current: &Value, e: berth_api::Error) -> ApiError {
     match e {
-        berth_api::apply::ApplyError::Conflicts { message, conflicts } => ApiError::ConflictRaw {
+        berth_api::Error::Conflicts { message, conflicts } => ApiError::ConflictRaw {
             message,
             causes: conflicts
                 .iter()
                 .map(|c| json!({"reason": "FieldManagerConflict", "message": c.message(), "field": c.field}))
                 .collect(),
-            rt: rt_static,
+            rt: registry::find(rt.group, rt.version, rt.plural).expect("registered"),
             name: meta::name(current).unwrap_or_default().to_string(),
         },
-        berth_api::apply::ApplyError::Internal(m) => ApiError::Internal(m),
-        berth_api::apply::ApplyError::BadRequest(m) => ApiError::BadRequest(m),
+        other => patch_error(other),
+    }
+}
+
+/// A patch that cannot apply, answered with the status upstream gives it.
+fn patch_error(e: berth_api::Error) -> ApiError {
+    match e.code() {
+        422 => ApiError::Unprocessable(e.to_string()),
+        500 => ApiError::Internal(e.to_string()),
+        _ => ApiError::BadRequest(e.to_string()),
     }
 }
 

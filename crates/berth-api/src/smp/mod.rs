@@ -15,6 +15,8 @@ mod schema;
 
 use serde_json::{Map, Value};
 
+use crate::Error;
+
 use schema::{ListRule, SmpList};
 pub(crate) use schema::{NodeId, Shape, SsaList};
 pub use schema::{PatchSchema, patch_schema};
@@ -24,41 +26,18 @@ const RETAIN_KEYS: &str = "$retainKeys";
 const DELETE_FROM_PRIMITIVE_LIST: &str = "$deleteFromPrimitiveList";
 const SET_ELEMENT_ORDER: &str = "$setElementOrder";
 
-/// A patch that cannot be applied. The text is upstream's; [`SmpError::code`] is the HTTP
-/// status kube-apiserver answers with (400 and 422 as `Status` errors; other failures
-/// surface as 500 with an empty reason).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum SmpError {
-    #[error("{0}")]
-    BadRequest(String),
-    #[error("{0}")]
-    Unprocessable(String),
-    #[error("{0}")]
-    Internal(String),
-}
-
-impl SmpError {
-    pub fn code(&self) -> u16 {
-        match self {
-            SmpError::BadRequest(_) => 400,
-            SmpError::Unprocessable(_) => 422,
-            SmpError::Internal(_) => 500,
-        }
-    }
-}
-
 /// Applies a strategic merge patch to `original`.
 pub fn strategic_merge(
     original: &Value,
     patch: &Value,
     schema: &PatchSchema,
-) -> Result<Value, SmpError> {
+) -> Result<Value, Error> {
     let patch = match patch {
         Value::Object(patch) => patch.clone(),
         // Go decodes `null` into a nil map: nothing to do.
         Value::Null => Map::new(),
         other => {
-            return Err(SmpError::BadRequest(format!(
+            return Err(Error::BadRequest(format!(
                 "json: cannot unmarshal {} into Go value of type map[string]interface {{}}",
                 go_json_kind(other)
             )));
@@ -73,7 +52,7 @@ fn merge_map(
     mut patch: Map<String, Value>,
     schema: &PatchSchema,
     node: NodeId,
-) -> Result<Map<String, Value>, SmpError> {
+) -> Result<Map<String, Value>, Error> {
     if let Some(directive) = patch.get(DIRECTIVE) {
         return match directive.as_str() {
             Some("replace") => {
@@ -90,7 +69,7 @@ fn merge_map(
     for (key, patch_value) in patch {
         let (key, is_delete_list) = if key.starts_with(DELETE_FROM_PRIMITIVE_LIST) {
             let field = field_after_prefix(&key, DELETE_FROM_PRIMITIVE_LIST).ok_or_else(|| {
-                SmpError::BadRequest("invalid patch format of primitive list".into())
+                Error::BadRequest("invalid patch format of primitive list".into())
             })?;
             (field.to_string(), true)
         } else {
@@ -184,11 +163,11 @@ fn remove_directives(value: Value) -> Option<Value> {
 fn apply_retain_keys(
     original: &mut Map<String, Value>,
     patch: &mut Map<String, Value>,
-) -> Result<(), SmpError> {
+) -> Result<(), Error> {
     let Some(retain) = patch.shift_remove(RETAIN_KEYS) else {
         return Ok(());
     };
-    let invalid = || SmpError::BadRequest("invalid patch format of retainKeys".into());
+    let invalid = || Error::BadRequest("invalid patch format of retainKeys".into());
     let Value::Array(retain) = retain else {
         return Err(invalid());
     };
@@ -212,7 +191,7 @@ fn merge_ordered_lists(
     patch: &mut Map<String, Value>,
     schema: &PatchSchema,
     node: NodeId,
-) -> Result<(), SmpError> {
+) -> Result<(), Error> {
     let directives: Vec<String> = patch
         .keys()
         .filter(|k| k.starts_with(SET_ELEMENT_ORDER))
@@ -227,7 +206,7 @@ fn merge_ordered_lists(
         };
         let field = field_after_prefix(&directive, SET_ELEMENT_ORDER)
             .ok_or_else(|| {
-                SmpError::BadRequest("invalid patch format of setElementOrder list".into())
+                Error::BadRequest("invalid patch format of setElementOrder list".into())
             })?
             .to_string();
         let as_list = |value: Option<&Value>| match value {
@@ -279,7 +258,7 @@ fn validate_patch_against_order(
     patch_list: &[Value],
     order: &[Value],
     merge_key: Option<&str>,
-) -> Result<(), SmpError> {
+) -> Result<(), Error> {
     if order.is_empty() || patch_list.is_empty() {
         return Ok(());
     }
@@ -313,7 +292,7 @@ fn validate_patch_against_order(
         in_order += 1;
     }
     if in_patch < kept.len() {
-        return Err(SmpError::Internal(format!(
+        return Err(Error::Internal(format!(
             "The order in patch list:\n{}\n doesn't match {SET_ELEMENT_ORDER} list:\n{}\n",
             go_fmt(&Value::Array(patch_list.to_vec())),
             go_fmt(&Value::Array(order.to_vec()))
@@ -326,11 +305,11 @@ fn merge_key_values_equal(
     left: &Value,
     right: &Value,
     merge_key: Option<&str>,
-) -> Result<bool, SmpError> {
+) -> Result<bool, Error> {
     let Some(key) = merge_key else {
         return Ok(left == right);
     };
-    let key_of = |item: &Value| -> Result<Value, SmpError> {
+    let key_of = |item: &Value| -> Result<Value, Error> {
         let map = item
             .as_object()
             .ok_or_else(|| bad_arg_type("map[string]interface {}", item))?;
@@ -348,7 +327,7 @@ fn merge_list(
     is_delete_list: bool,
     schema: &PatchSchema,
     items: NodeId,
-) -> Result<Vec<Value>, SmpError> {
+) -> Result<Vec<Value>, Error> {
     if original.is_empty() && patch.is_empty() {
         return Ok(original);
     }
@@ -370,7 +349,7 @@ fn merge_list(
         return normalize_element_order(in_patch, server_only, &patch, &original, None);
     }
     let SmpList::MergeByKey(key) = rule.smp else {
-        return Err(SmpError::Internal(format!(
+        return Err(Error::Internal(format!(
             "cannot merge lists without merge key for {field}"
         )));
     };
@@ -404,7 +383,7 @@ fn apply_list_directives(
     mut original: Vec<Value>,
     patch: Vec<Value>,
     key: &str,
-) -> Result<(Vec<Value>, Vec<Value>), SmpError> {
+) -> Result<(Vec<Value>, Vec<Value>), Error> {
     let mut plain = Vec::with_capacity(patch.len());
     let mut replace = false;
     for item in patch {
@@ -424,7 +403,7 @@ fn apply_list_directives(
             }
             Some("replace") => replace = true,
             Some("merge") => {
-                return Err(SmpError::Internal(
+                return Err(Error::Internal(
                     "merging lists cannot yet be specified in the patch".into(),
                 ));
             }
@@ -438,11 +417,11 @@ fn apply_list_directives(
     }
 }
 
-fn find_by_key(list: &[Value], key: &str, key_value: &Value) -> Result<Option<usize>, SmpError> {
+fn find_by_key(list: &[Value], key: &str, key_value: &Value) -> Result<Option<usize>, Error> {
     for (index, item) in list.iter().enumerate() {
         let map = item
             .as_object()
-            .ok_or_else(|| SmpError::Internal(format!("value for key {index} is not a map")))?;
+            .ok_or_else(|| Error::Internal(format!("value for key {index} is not a map")))?;
         if map.get(key) == Some(key_value) {
             return Ok(Some(index));
         }
@@ -455,7 +434,7 @@ fn partition(
     merged: Vec<Value>,
     by: &[Value],
     key: Option<&str>,
-) -> Result<(Vec<Value>, Vec<Value>), SmpError> {
+) -> Result<(Vec<Value>, Vec<Value>), Error> {
     let (mut present, mut others) = (Vec::new(), Vec::new());
     for item in merged {
         let found = match key {
@@ -486,7 +465,7 @@ fn normalize_element_order(
     patch_order: &[Value],
     server_order: &[Value],
     key: Option<&str>,
-) -> Result<Vec<Value>, SmpError> {
+) -> Result<Vec<Value>, Error> {
     let patch_items = sort_by_order(patch_items, patch_order, key)?;
     let server_only = sort_by_order(server_only, server_order, key)?;
     let position = |item: &Value| position_in(server_order, item, key);
@@ -514,7 +493,7 @@ fn sort_by_order(
     items: Vec<Value>,
     order: &[Value],
     key: Option<&str>,
-) -> Result<Vec<Value>, SmpError> {
+) -> Result<Vec<Value>, Error> {
     let mut items = items;
     let mut deleted = Vec::new();
     if let Some(key) = key {
@@ -545,20 +524,20 @@ fn position_in(list: &[Value], item: &Value, key: Option<&str>) -> Option<usize>
 }
 
 /// The JSON kind shared by every element of `lists` (upstream's `sliceElementType`).
-fn element_kind(lists: &[&[Value]]) -> Result<&'static str, SmpError> {
+fn element_kind(lists: &[&[Value]]) -> Result<&'static str, Error> {
     let mut kind = None;
     for item in lists.iter().flat_map(|l| l.iter()) {
         let this = go_json_kind(item);
         match kind {
             None if this == "array" => {
-                return Err(SmpError::Unprocessable(
+                return Err(Error::Unprocessable(
                     "lists of lists are not supported".into(),
                 ));
             }
             None => kind = Some(this),
             Some(kind) if kind != this => {
                 let all = Value::Array(lists.iter().map(|l| Value::Array(l.to_vec())).collect());
-                return Err(SmpError::Internal(format!(
+                return Err(Error::Internal(format!(
                     "list element types are not identical: {}",
                     go_fmt(&all)
                 )));
@@ -566,7 +545,7 @@ fn element_kind(lists: &[&[Value]]) -> Result<&'static str, SmpError> {
             Some(_) => {}
         }
     }
-    kind.ok_or_else(|| SmpError::Internal("no elements in any of the given slices".into()))
+    kind.ok_or_else(|| Error::Internal("no elements in any of the given slices".into()))
 }
 
 /// `$deleteFromPrimitiveList/finalizers` → `finalizers`.
@@ -575,23 +554,23 @@ fn field_after_prefix<'a>(key: &'a str, prefix: &str) -> Option<&'a str> {
     (head == prefix).then_some(field)
 }
 
-fn bad_patch_type(directive: &Value, map: &Map<String, Value>) -> SmpError {
-    SmpError::Internal(format!(
+fn bad_patch_type(directive: &Value, map: &Map<String, Value>) -> Error {
+    Error::Internal(format!(
         "unknown patch type: {} in map: {}",
         go_s(directive),
         go_fmt(&Value::Object(map.clone()))
     ))
 }
 
-fn bad_arg_type(expected: &str, actual: &Value) -> SmpError {
-    SmpError::Internal(format!(
+fn bad_arg_type(expected: &str, actual: &Value) -> Error {
+    Error::Internal(format!(
         "expected a {expected}, but received a {}",
         go_type_name(actual)
     ))
 }
 
-fn no_merge_key(map: &Map<String, Value>, key: &str) -> SmpError {
-    SmpError::Internal(format!(
+fn no_merge_key(map: &Map<String, Value>, key: &str) -> Error {
+    Error::Internal(format!(
         "map: {} does not contain declared merge key: {key}",
         go_fmt(&Value::Object(map.clone()))
     ))
@@ -904,11 +883,11 @@ mod tests {
         let pods = schema("", "pods");
         let original =
             json!({"metadata": {"finalizers": ["a"]}, "spec": {"containers": [{"name": "a"}]}});
-        let cases: Vec<(&str, Value, SmpError)> = vec![
+        let cases: Vec<(&str, Value, Error)> = vec![
             (
                 "not an object",
                 json!([1]),
-                SmpError::BadRequest(
+                Error::BadRequest(
                     "json: cannot unmarshal array into Go value of type map[string]interface {}"
                         .into(),
                 ),
@@ -916,63 +895,61 @@ mod tests {
             (
                 "unknown $patch on a map",
                 json!({"spec": {"$patch": "bogus", "x": 1}}),
-                SmpError::Internal(
-                    "unknown patch type: bogus in map: map[$patch:bogus x:1]".into(),
-                ),
+                Error::Internal("unknown patch type: bogus in map: map[$patch:bogus x:1]".into()),
             ),
             (
                 "$patch: merge on a map",
                 json!({"spec": {"$patch": "merge"}}),
-                SmpError::Internal("unknown patch type: merge in map: map[$patch:merge]".into()),
+                Error::Internal("unknown patch type: merge in map: map[$patch:merge]".into()),
             ),
             (
                 "$patch: merge in a list",
                 json!({"spec": {"containers": [{"$patch": "merge"}]}}),
-                SmpError::Internal("merging lists cannot yet be specified in the patch".into()),
+                Error::Internal("merging lists cannot yet be specified in the patch".into()),
             ),
             (
                 "delete without merge key",
                 json!({"spec": {"containers": [{"$patch": "delete"}]}}),
-                SmpError::Internal(
+                Error::Internal(
                     "map: map[$patch:delete] does not contain declared merge key: name".into(),
                 ),
             ),
             (
                 "item without merge key",
                 json!({"spec": {"containers": [{"image": "x"}]}}),
-                SmpError::Internal(
+                Error::Internal(
                     "map: map[image:x] does not contain declared merge key: name".into(),
                 ),
             ),
             (
                 "retainKeys not a list",
                 json!({"spec": {"$retainKeys": "x"}}),
-                SmpError::BadRequest("invalid patch format of retainKeys".into()),
+                Error::BadRequest("invalid patch format of retainKeys".into()),
             ),
             (
                 "retainKeys missing a patched key",
                 json!({"spec": {"$retainKeys": ["a"], "b": 1}}),
-                SmpError::BadRequest("invalid patch format of retainKeys".into()),
+                Error::BadRequest("invalid patch format of retainKeys".into()),
             ),
             (
                 "malformed deleteFromPrimitiveList",
                 json!({"metadata": {"$deleteFromPrimitiveListfinalizers": ["a"]}}),
-                SmpError::BadRequest("invalid patch format of primitive list".into()),
+                Error::BadRequest("invalid patch format of primitive list".into()),
             ),
             (
                 "malformed setElementOrder",
                 json!({"metadata": {"$setElementOrderfinalizers": ["a"]}}),
-                SmpError::BadRequest("invalid patch format of setElementOrder list".into()),
+                Error::BadRequest("invalid patch format of setElementOrder list".into()),
             ),
             (
                 "mixed element types",
                 json!({"metadata": {"finalizers": [1]}}),
-                SmpError::Internal("list element types are not identical: [[a] [1]]".into()),
+                Error::Internal("list element types are not identical: [[a] [1]]".into()),
             ),
             (
                 "patch list out of setElementOrder",
                 json!({"metadata": {"$setElementOrder/finalizers": ["a"], "finalizers": ["b"]}}),
-                SmpError::Internal(
+                Error::Internal(
                     "The order in patch list:\n[b]\n doesn't match $setElementOrder list:\n[a]\n"
                         .into(),
                 ),
@@ -994,7 +971,7 @@ mod tests {
         .unwrap_err();
         assert_eq!(
             lists_of_lists,
-            SmpError::Unprocessable("lists of lists are not supported".into())
+            Error::Unprocessable("lists of lists are not supported".into())
         );
         assert_eq!(lists_of_lists.code(), 422);
     }
