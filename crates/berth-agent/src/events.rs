@@ -1,56 +1,29 @@
 //! core/v1 Events the node reports about its pods, as the kubelet does.
 
+use berth_api::events::{EventType, Report, Reporter, new_event, object_reference};
 use jiff::Timestamp;
-use k8s_openapi::api::core::v1::{Event, EventSource, ObjectReference, Pod};
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta, Time};
+use k8s_openapi::api::core::v1::{Event, Pod};
+use kube::Client;
 use kube::api::{Api, PostParams};
-use kube::{Client, ResourceExt};
 
 use crate::Error;
-
-const COMPONENT: &str = "kubelet";
 
 /// A Warning or Normal Event about `pod`, from the kubelet on `node`.
 pub fn pod_event(
     pod: &Pod,
     node: &str,
-    type_: &str,
+    event_type: EventType,
     reason: &str,
     message: &str,
     now: Timestamp,
 ) -> Event {
-    let name = pod.name_any();
-    Event {
-        metadata: ObjectMeta {
-            // Upstream's scheme: the object's name and a hex timestamp in nanoseconds.
-            name: Some(format!("{name}.{:x}", now.as_nanosecond())),
-            namespace: pod.namespace(),
-            ..ObjectMeta::default()
-        },
-        involved_object: ObjectReference {
-            api_version: Some("v1".to_string()),
-            kind: Some("Pod".to_string()),
-            name: Some(name),
-            namespace: pod.namespace(),
-            uid: pod.metadata.uid.clone(),
-            resource_version: pod.metadata.resource_version.clone(),
-            ..ObjectReference::default()
-        },
-        reason: Some(reason.to_string()),
-        message: Some(message.to_string()),
-        type_: Some(type_.to_string()),
-        source: Some(EventSource {
-            component: Some(COMPONENT.to_string()),
-            host: Some(node.to_string()),
-        }),
-        reporting_component: Some(COMPONENT.to_string()),
-        reporting_instance: Some(node.to_string()),
-        first_timestamp: Some(Time(now)),
-        last_timestamp: Some(Time(now)),
-        event_time: None::<MicroTime>,
-        count: Some(1),
-        ..Event::default()
-    }
+    let reporter = Reporter {
+        component: "kubelet",
+        instance: node,
+        host: Some(node),
+    };
+    let report = Report::new(event_type, reason, message.to_string());
+    new_event(&reporter, &object_reference(pod), &report, now)
 }
 
 /// Posts `event` in its namespace.
@@ -76,7 +49,7 @@ mod tests {
         let event = pod_event(
             &pod,
             "sim-0",
-            "Warning",
+            EventType::Warning,
             "NodePorts",
             "Predicate NodePorts failed",
             now,

@@ -14,6 +14,7 @@ use std::pin::Pin;
 
 use std::panic::AssertUnwindSafe;
 
+use berth_api::events::EventType;
 use futures::stream::FuturesUnordered;
 use futures::{FutureExt, StreamExt};
 use jiff::Timestamp;
@@ -300,7 +301,7 @@ async fn start<R: PodRuntime>(context: &Context<R>, pod: &Pod, uid: &str) -> Res
         let event = events::pod_event(
             pod,
             &context.node,
-            "Warning",
+            EventType::Warning,
             HOST_PORT_REJECTION_REASON,
             message,
             now,

@@ -7,6 +7,7 @@
 pub mod apply;
 pub mod defaults;
 mod error;
+pub mod events;
 pub mod field_error;
 pub mod meta;
 pub mod printers;

@@ -10,11 +10,13 @@
 
 use std::collections::HashMap;
 
+pub use berth_api::events::{EventType, Report, object_reference};
+use berth_api::events::{Reporter, event_name};
 use jiff::Timestamp;
-use k8s_openapi::api::core::v1::{Event, EventSource, ObjectReference};
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
+use k8s_openapi::api::core::v1::{Event, ObjectReference};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::api::{Api, Patch, PatchParams, PostParams};
-use kube::{Client, Resource, ResourceExt};
+use kube::{Client, ResourceExt};
 use serde_json::json;
 use tokio::sync::mpsc;
 use tracing::{debug, warn};
@@ -23,52 +25,6 @@ use tracing::{debug, warn};
 const QUEUE: usize = 1000;
 /// Distinct events remembered for aggregation (upstream's LRU holds 4096).
 const REMEMBERED: usize = 4096;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum EventType {
-    Normal,
-    Warning,
-}
-
-impl EventType {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EventType::Normal => "Normal",
-            EventType::Warning => "Warning",
-        }
-    }
-}
-
-/// What happened, to be recorded as an Event on some object.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Report {
-    pub event_type: EventType,
-    pub reason: String,
-    pub message: String,
-}
-
-impl Report {
-    pub fn new(event_type: EventType, reason: &str, message: String) -> Report {
-        Report {
-            event_type,
-            reason: reason.into(),
-            message,
-        }
-    }
-}
-
-/// The reference an Event uses for `object`.
-pub fn object_reference<K: Resource<DynamicType = ()>>(object: &K) -> ObjectReference {
-    ObjectReference {
-        api_version: Some(K::api_version(&()).into_owned()),
-        kind: Some(K::kind(&()).into_owned()),
-        name: object.meta().name.clone(),
-        namespace: object.meta().namespace.clone(),
-        uid: object.meta().uid.clone(),
-        resource_version: object.meta().resource_version.clone(),
-        field_path: None,
-    }
-}
 
 /// Records Events for one component; cheap to clone.
 #[derive(Clone)]
@@ -158,7 +114,7 @@ impl Correlator {
                 first: seen.first,
             },
             None => Write::Create {
-                name: format!("{}.{:x}", key.object.3, now.as_nanosecond().max(0) as u128),
+                name: event_name(&key.object.3, now),
             },
         }
     }
@@ -176,6 +132,7 @@ impl Correlator {
     }
 }
 
+/// An Event written under `name` for `count` occurrences since `first`.
 fn new_event(
     component: &str,
     name: &str,
@@ -185,27 +142,16 @@ fn new_event(
     first: Timestamp,
     now: Timestamp,
 ) -> Event {
-    Event {
-        metadata: ObjectMeta {
-            name: Some(name.into()),
-            namespace: Some(object.namespace.clone().unwrap_or_else(|| "default".into())),
-            ..ObjectMeta::default()
-        },
-        involved_object: object.clone(),
-        reason: Some(report.reason.clone()),
-        message: Some(report.message.clone()),
-        type_: Some(report.event_type.as_str().into()),
-        count: Some(count),
-        first_timestamp: Some(Time(first)),
-        last_timestamp: Some(Time(now)),
-        source: Some(EventSource {
-            component: Some(component.into()),
-            host: None,
-        }),
-        reporting_component: Some(component.into()),
-        reporting_instance: Some(String::new()),
-        ..Event::default()
-    }
+    let reporter = Reporter {
+        component,
+        instance: "",
+        host: None,
+    };
+    let mut event = berth_api::events::new_event(&reporter, object, report, now);
+    event.metadata.name = Some(name.into());
+    event.count = Some(count);
+    event.first_timestamp = Some(Time(first));
+    event
 }
 
 async fn write(

@@ -1,9 +1,10 @@
 //! What the scheduler reports on pods: core/v1 Events (`Scheduled`, `FailedScheduling`)
 //! and the `PodScheduled` condition.
 
+use berth_api::events::{EventType, Report, Reporter, new_event, object_reference};
 use jiff::Timestamp;
-use k8s_openapi::api::core::v1::{Event, EventSource, ObjectReference, Pod, PodCondition};
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
+use k8s_openapi::api::core::v1::{Event, Pod, PodCondition};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::ResourceExt;
 
 pub const COMPONENT: &str = "default-scheduler";
@@ -11,39 +12,24 @@ pub const FAILED_SCHEDULING: &str = "FailedScheduling";
 pub const SCHEDULED: &str = "Scheduled";
 const POD_SCHEDULED: &str = "PodScheduled";
 const UNSCHEDULABLE: &str = "Unschedulable";
+const REPORTER: Reporter = Reporter {
+    component: COMPONENT,
+    instance: COMPONENT,
+    host: None,
+};
 
 /// An Event about `pod` from the scheduler.
-pub fn pod_event(pod: &Pod, type_: &str, reason: &str, message: &str, now: Timestamp) -> Event {
-    let name = pod.name_any();
+pub fn pod_event(
+    pod: &Pod,
+    event_type: EventType,
+    reason: &str,
+    message: &str,
+    now: Timestamp,
+) -> Event {
+    let report = Report::new(event_type, reason, message.to_string());
     Event {
-        metadata: ObjectMeta {
-            name: Some(format!("{name}.{:x}", now.as_nanosecond())),
-            namespace: pod.namespace(),
-            ..ObjectMeta::default()
-        },
-        involved_object: ObjectReference {
-            api_version: Some("v1".to_string()),
-            kind: Some("Pod".to_string()),
-            name: Some(name),
-            namespace: pod.namespace(),
-            uid: pod.metadata.uid.clone(),
-            resource_version: pod.metadata.resource_version.clone(),
-            ..ObjectReference::default()
-        },
-        reason: Some(reason.to_string()),
-        message: Some(message.to_string()),
-        type_: Some(type_.to_string()),
         action: Some("Scheduling".to_string()),
-        source: Some(EventSource {
-            component: Some(COMPONENT.to_string()),
-            host: None,
-        }),
-        reporting_component: Some(COMPONENT.to_string()),
-        reporting_instance: Some(COMPONENT.to_string()),
-        first_timestamp: Some(Time(now)),
-        last_timestamp: Some(Time(now)),
-        count: Some(1),
-        ..Event::default()
+        ..new_event(&REPORTER, &object_reference(pod), &report, now)
     }
 }
 
@@ -110,7 +96,7 @@ mod tests {
         let now: Timestamp = "2026-05-01T10:00:00Z".parse().unwrap();
         let event = pod_event(
             &pod("web-0", ""),
-            "Warning",
+            EventType::Warning,
             FAILED_SCHEDULING,
             "0/1 nodes are available",
             now,

@@ -10,6 +10,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use berth_api::events::EventType;
 use futures::stream::{BoxStream, FuturesUnordered, SelectAll};
 use futures::{FutureExt, StreamExt, stream};
 use jiff::Timestamp;
@@ -627,7 +628,8 @@ impl Scheduler {
                 Ok(_) => {
                     let now = Timestamp::now();
                     let message = events::scheduled_message(&pod, &node);
-                    let event = events::pod_event(&pod, "Normal", SCHEDULED, &message, now);
+                    let event =
+                        events::pod_event(&pod, EventType::Normal, SCHEDULED, &message, now);
                     post_event(&client, event).await;
                     Some(Outcome::Bound { key })
                 }
@@ -728,7 +730,8 @@ impl Scheduler {
                 }
             }
             None => {
-                let event = events::pod_event(pod, "Warning", FAILED_SCHEDULING, &message, now);
+                let event =
+                    events::pod_event(pod, EventType::Warning, FAILED_SCHEDULING, &message, now);
                 self.failures.insert(
                     key.clone(),
                     PostedFailure {

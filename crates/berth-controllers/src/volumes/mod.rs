@@ -23,7 +23,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use kube::runtime::reflector::{self, ObjectRef, Store};
 use kube::runtime::{WatchStreamExt, watcher};
-use kube::{Client, Resource, ResourceExt};
+use kube::{Client, ResourceExt};
 use serde_json::json;
 use tracing::{debug, info, instrument, warn};
 
@@ -262,7 +262,7 @@ impl VolumeController {
     fn publish(
         &self,
         recorder: &EventRecorder,
-        object: &impl Resource<DynamicType = ()>,
+        object: &impl k8s_openapi::Metadata<Ty = ObjectMeta>,
         type_: EventType,
         reason: &str,
         note: String,
