@@ -1,7 +1,7 @@
 //! Pure pod lifecycle decisions and the pod statuses a node reports, kubelet-style.
 //!
 //! The pod worker asks [`next_step`] what to do with a pod bound to this node, checks
-//! admission ([`host_port_conflict`]) and volumes ([`unready_claims`]) before a start, and
+//! admission (host ports, [`berth_api::pods::host_port_conflict`]) and volumes ([`unready_claims`]) before a start, and
 //! builds each status it writes through `pods/status` with the `*_status` functions here.
 
 use std::sync::Arc;
@@ -103,57 +103,6 @@ fn has_running_containers(pod: &Pod) -> bool {
 pub fn is_active(pod: &Pod) -> bool {
     let phase = phase(pod);
     phase != PHASE_SUCCEEDED && phase != PHASE_FAILED
-}
-
-/// A host port a pod claims: (protocol, host IP, port).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct HostPort {
-    pub protocol: String,
-    pub host_ip: String,
-    pub port: i32,
-}
-
-/// The host ports `pod` asks for (containers and init containers; a pod on the host
-/// network uses its container ports on the host).
-pub fn host_ports(pod: &Pod) -> Vec<HostPort> {
-    let Some(spec) = &pod.spec else {
-        return Vec::new();
-    };
-    let host_network = spec.host_network == Some(true);
-    spec.containers
-        .iter()
-        .chain(spec.init_containers.iter().flatten())
-        .flat_map(|container| container.ports.iter().flatten())
-        .filter_map(|port| {
-            let host_port = port
-                .host_port
-                .filter(|p| *p > 0)
-                .or(host_network.then_some(port.container_port))?;
-            Some(HostPort {
-                protocol: port.protocol.clone().unwrap_or_else(|| "TCP".to_string()),
-                host_ip: port.host_ip.clone().unwrap_or_default(),
-                port: host_port,
-            })
-        })
-        .collect()
-}
-
-/// Whether `wanted` collides with any of `taken`: same protocol and port, and the same
-/// host IP or either side bound to all addresses.
-pub fn host_port_conflict<'a>(
-    wanted: &[HostPort],
-    taken: impl IntoIterator<Item = &'a HostPort>,
-) -> bool {
-    let any_address = |ip: &str| ip.is_empty() || ip == "0.0.0.0" || ip == "::";
-    taken.into_iter().any(|taken| {
-        wanted.iter().any(|wanted| {
-            wanted.protocol == taken.protocol
-                && wanted.port == taken.port
-                && (wanted.host_ip == taken.host_ip
-                    || any_address(&wanted.host_ip)
-                    || any_address(&taken.host_ip))
-        })
-    })
 }
 
 /// The names of every PersistentVolumeClaim the pod mounts, including the claims of its
@@ -510,9 +459,9 @@ pub fn terminated_status(
 mod tests {
     use super::*;
     use k8s_openapi::api::core::v1::{
-        Container, ContainerPort, ContainerStateRunning, ContainerStateTerminated,
-        EphemeralVolumeSource, PersistentVolumeClaimStatus, PersistentVolumeClaimVolumeSource,
-        PodSpec, ResourceRequirements, Volume,
+        Container, ContainerStateRunning, ContainerStateTerminated, EphemeralVolumeSource,
+        PersistentVolumeClaimStatus, PersistentVolumeClaimVolumeSource, PodSpec,
+        ResourceRequirements, Volume,
     };
     use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
     use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
@@ -663,95 +612,6 @@ mod tests {
         for (name, pod, expected) in cases {
             assert_eq!(next_step(&pod, now()), expected, "{name}");
         }
-    }
-
-    fn port(
-        host_port: Option<i32>,
-        container_port: i32,
-        ip: Option<&str>,
-        protocol: Option<&str>,
-    ) -> ContainerPort {
-        ContainerPort {
-            container_port,
-            host_port,
-            host_ip: ip.map(str::to_string),
-            protocol: protocol.map(str::to_string),
-            ..ContainerPort::default()
-        }
-    }
-
-    fn with_ports(mut pod: Pod, ports: Vec<ContainerPort>, host_network: bool) -> Pod {
-        let spec = pod.spec.as_mut().unwrap();
-        spec.containers[0].ports = Some(ports);
-        spec.host_network = Some(host_network);
-        pod
-    }
-
-    #[test]
-    fn host_ports_and_conflicts() {
-        let blocker = with_ports(pod(), vec![port(Some(21017), 80, None, None)], false);
-        let taken = host_ports(&blocker);
-        assert_eq!(
-            taken,
-            [HostPort {
-                protocol: "TCP".into(),
-                host_ip: String::new(),
-                port: 21017
-            }]
-        );
-        let cases = [
-            (
-                "same port",
-                vec![port(Some(21017), 8080, None, None)],
-                false,
-                true,
-            ),
-            (
-                "other port",
-                vec![port(Some(21018), 80, None, None)],
-                false,
-                false,
-            ),
-            (
-                "container port only",
-                vec![port(None, 21017, None, None)],
-                false,
-                false,
-            ),
-            (
-                "host network uses container ports",
-                vec![port(None, 21017, None, None)],
-                true,
-                true,
-            ),
-            (
-                "other protocol",
-                vec![port(Some(21017), 80, None, Some("UDP"))],
-                false,
-                false,
-            ),
-            (
-                "specific ip vs any",
-                vec![port(Some(21017), 80, Some("127.0.0.1"), None)],
-                false,
-                true,
-            ),
-        ];
-        for (name, ports, host_network, conflict) in cases {
-            let wanted = host_ports(&with_ports(pod(), ports, host_network));
-            assert_eq!(host_port_conflict(&wanted, &taken), conflict, "{name}");
-        }
-        let a = [HostPort {
-            protocol: "TCP".into(),
-            host_ip: "10.0.0.1".into(),
-            port: 80,
-        }];
-        let b = [HostPort {
-            protocol: "TCP".into(),
-            host_ip: "10.0.0.2".into(),
-            port: 80,
-        }];
-        assert!(!host_port_conflict(&a, &b), "different specific addresses");
     }
 
     fn claim(name: &str, phase: &str) -> PersistentVolumeClaim {

@@ -15,6 +15,7 @@ use std::pin::Pin;
 use std::panic::AssertUnwindSafe;
 
 use berth_api::events::EventType;
+use berth_api::pods::{HostPort, host_port_conflict, host_ports};
 use futures::stream::FuturesUnordered;
 use futures::{FutureExt, StreamExt};
 use jiff::Timestamp;
@@ -29,9 +30,7 @@ use tracing::{debug, info, instrument, warn};
 
 use crate::Error;
 use crate::events;
-use crate::pod_status::{
-    self, HOST_PORT_REJECTION_MESSAGE, HOST_PORT_REJECTION_REASON, HostPort, Step,
-};
+use crate::pod_status::{self, HOST_PORT_REJECTION_MESSAGE, HOST_PORT_REJECTION_REASON, Step};
 use crate::runtime::PodRuntime;
 
 const RETRY_AFTER_CONFLICT: Duration = Duration::from_millis(100);
@@ -278,7 +277,7 @@ async fn reconcile<R: PodRuntime>(pod: &Pod, context: &Context<R>) -> Result<(),
 fn adopt<R: PodRuntime>(context: &Context<R>, pod: &Pod, uid: &str) {
     let mut admitted = context.admitted();
     if !admitted.contains_key(uid) {
-        admitted.insert(uid.to_string(), pod_status::host_ports(pod));
+        admitted.insert(uid.to_string(), host_ports(pod));
         context.runtime.adopt_pod(pod);
     }
 }
@@ -335,7 +334,7 @@ async fn start<R: PodRuntime>(context: &Context<R>, pod: &Pod, uid: &str) -> Res
 /// Admission: the pod may start unless a host port it wants is held by another pod on
 /// this node. Admitting reserves its ports at once, so concurrent starts cannot both win.
 fn admit<R: PodRuntime>(context: &Context<R>, pod: &Pod, uid: &str) -> bool {
-    let wanted = pod_status::host_ports(pod);
+    let wanted = host_ports(pod);
     let mut admitted = context.admitted();
     if admitted.contains_key(uid) {
         return true;
@@ -356,11 +355,8 @@ fn admit<R: PodRuntime>(context: &Context<R>, pod: &Pod, uid: &str) -> bool {
                         == Some(pod_status::PHASE_RUNNING)
             })
             .collect();
-        let held_by_running: Vec<HostPort> = running
-            .iter()
-            .flat_map(|p| pod_status::host_ports(p))
-            .collect();
-        if pod_status::host_port_conflict(&wanted, held_by_admitted.chain(&held_by_running)) {
+        let held_by_running: Vec<HostPort> = running.iter().flat_map(|p| host_ports(p)).collect();
+        if host_port_conflict(&wanted, held_by_admitted.chain(&held_by_running)) {
             return false;
         }
     }

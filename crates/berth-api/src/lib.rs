@@ -10,6 +10,7 @@ mod error;
 pub mod events;
 pub mod field_error;
 pub mod meta;
+pub mod pods;
 pub mod printers;
 pub mod protobuf;
 pub mod registry;

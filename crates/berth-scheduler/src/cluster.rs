@@ -6,53 +6,12 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
+use berth_api::pods::{HostPort, host_ports};
 use k8s_openapi::api::core::v1::{Node, PersistentVolume, PersistentVolumeClaim, Pod};
 use k8s_openapi::api::storage::v1::StorageClass;
 
 use crate::matching::{AffinityTerm, Labels, pod_labels};
 use crate::resources::{Resources, pod_nonzero_requests, pod_requests};
-
-/// A host port: (protocol, host IP, port).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct HostPort {
-    pub protocol: String,
-    pub host_ip: String,
-    pub port: i32,
-}
-
-impl HostPort {
-    /// Same protocol and port, and the same address or either bound to all addresses.
-    pub fn conflicts_with(&self, other: &HostPort) -> bool {
-        let any = |ip: &str| ip.is_empty() || ip == "0.0.0.0" || ip == "::";
-        self.protocol == other.protocol
-            && self.port == other.port
-            && (self.host_ip == other.host_ip || any(&self.host_ip) || any(&other.host_ip))
-    }
-}
-
-/// The host ports a pod asks for (a pod on the host network uses its container ports).
-pub fn pod_host_ports(pod: &Pod) -> Vec<HostPort> {
-    let Some(spec) = &pod.spec else {
-        return Vec::new();
-    };
-    let host_network = spec.host_network == Some(true);
-    spec.containers
-        .iter()
-        .chain(spec.init_containers.iter().flatten())
-        .flat_map(|container| container.ports.iter().flatten())
-        .filter_map(|port| {
-            let host_port = port
-                .host_port
-                .filter(|p| *p > 0)
-                .or(host_network.then_some(port.container_port))?;
-            Some(HostPort {
-                protocol: port.protocol.clone().unwrap_or_else(|| "TCP".to_string()),
-                host_ip: port.host_ip.clone().unwrap_or_default(),
-                port: host_port,
-            })
-        })
-        .collect()
-}
 
 /// The UID of the pod's controller (its StatefulSet, ReplicaSet, …), if any.
 pub fn controller_uid(pod: &Pod) -> Option<&str> {
@@ -103,7 +62,7 @@ impl PlacedPod {
             node: node.to_string(),
             requests: pod_requests(pod),
             nonzero: pod_nonzero_requests(pod),
-            host_ports: pod_host_ports(pod),
+            host_ports: host_ports(pod),
             owner: controller_uid(pod).map(str::to_string),
             anti_affinity: required_anti_affinity(pod),
             assumed,

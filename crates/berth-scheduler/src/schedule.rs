@@ -4,9 +4,10 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+use berth_api::pods::{HostPort, host_port_conflict, host_ports};
 use k8s_openapi::api::core::v1::{Node, Pod, Taint, Toleration};
 
-use crate::cluster::{Cluster, NodeState, controller_uid, pod_host_ports, required_anti_affinity};
+use crate::cluster::{Cluster, NodeState, controller_uid, required_anti_affinity};
 use crate::matching::{
     AffinityTerm, NO_EXECUTE, NO_SCHEDULE, PREFER_NO_SCHEDULE, node_labels, pod_labels,
     pod_matches_node_affinity, term_matches, tolerates, untolerated_taint,
@@ -153,7 +154,7 @@ pub fn schedule(pod: &Pod, cluster: &Cluster, tie_breaker: usize) -> Result<Plac
     };
     let affinity = PodAffinityState::new(pod, cluster);
     let requests = pod_requests(pod);
-    let host_ports = pod_host_ports(pod);
+    let host_ports = host_ports(pod);
 
     let mut feasible = Vec::new();
     let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
@@ -233,7 +234,7 @@ fn filter(
     node: &Node,
     state: &NodeState,
     requests: &Resources,
-    host_ports: &[crate::cluster::HostPort],
+    host_ports: &[HostPort],
     volumes: &VolumePlan,
     affinity: &PodAffinityState,
 ) -> Result<(), Rejection> {
@@ -259,12 +260,7 @@ fn filter(
         return Err(Rejection::unresolvable(REASON_NODE_AFFINITY));
     }
     // NodePorts
-    if host_ports.iter().any(|wanted| {
-        state
-            .host_ports
-            .iter()
-            .any(|taken| wanted.conflicts_with(taken))
-    }) {
+    if host_port_conflict(host_ports, &state.host_ports) {
         return Err(Rejection::resolvable(vec![REASON_PORTS.to_string()]));
     }
     // NodeResourcesFit
