@@ -7,6 +7,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use berth_api::pods::claim_names;
 use jiff::Timestamp;
 use k8s_openapi::api::core::v1::{
     ContainerState, ContainerStateWaiting, ContainerStatus, HostIP, PersistentVolumeClaim, Pod,
@@ -103,26 +104,6 @@ fn has_running_containers(pod: &Pod) -> bool {
 pub fn is_active(pod: &Pod) -> bool {
     let phase = phase(pod);
     phase != PHASE_SUCCEEDED && phase != PHASE_FAILED
-}
-
-/// The names of every PersistentVolumeClaim the pod mounts, including the claims of its
-/// generic ephemeral volumes (`<pod>-<volume>`).
-pub fn claim_names(pod: &Pod) -> Vec<String> {
-    let pod_name = pod.metadata.name.as_deref().unwrap_or_default();
-    pod.spec
-        .iter()
-        .flat_map(|spec| spec.volumes.iter().flatten())
-        .filter_map(|volume| {
-            if let Some(claim) = &volume.persistent_volume_claim {
-                Some(claim.claim_name.clone())
-            } else {
-                volume
-                    .ephemeral
-                    .as_ref()
-                    .map(|_| format!("{pod_name}-{}", volume.name))
-            }
-        })
-        .collect()
 }
 
 /// The claims of `pod` that are missing or not yet Bound, given a lookup by claim name

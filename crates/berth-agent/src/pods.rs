@@ -15,7 +15,7 @@ use std::pin::Pin;
 use std::panic::AssertUnwindSafe;
 
 use berth_api::events::EventType;
-use berth_api::pods::{HostPort, host_port_conflict, host_ports};
+use berth_api::pods::{HostPort, claim_names, host_port_conflict, host_ports};
 use futures::stream::FuturesUnordered;
 use futures::{FutureExt, StreamExt};
 use jiff::Timestamp;
@@ -225,7 +225,7 @@ fn pods_waiting_for(pods: &Store<Pod>, claim: &PersistentVolumeClaim) -> Vec<Obj
         .iter()
         .filter(|pod| pod.namespace() == namespace)
         .filter(|pod| pod_status::next_step(pod, Timestamp::now()) == Step::Start)
-        .filter(|pod| pod_status::claim_names(pod).contains(&name))
+        .filter(|pod| claim_names(pod).contains(&name))
         .map(|pod| ObjectRef::from_obj(pod.as_ref()))
         .collect()
 }

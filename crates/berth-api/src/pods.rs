@@ -1,5 +1,6 @@
-//! Facts about a pod that several components decide on: the host ports it claims, which
-//! the scheduler's NodePorts filter and the kubelet's admission both check.
+//! Facts about a pod that several components decide on: the host ports it claims (the
+//! scheduler's NodePorts filter and the kubelet's admission) and the PersistentVolumeClaims
+//! it mounts (the scheduler's volume filter, the kubelet's volume wait, claim protection).
 
 use k8s_openapi::api::core::v1::Pod;
 
@@ -56,10 +57,52 @@ pub fn host_port_conflict<'a>(
         .any(|taken| wanted.iter().any(|wanted| wanted.conflicts_with(taken)))
 }
 
+/// A PersistentVolumeClaim one of a pod's volumes names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PodClaim {
+    pub name: String,
+    /// The claim of a generic ephemeral volume, named `<pod>-<volume>` and created for the
+    /// pod by the ephemeral volume controller.
+    pub ephemeral: bool,
+}
+
+/// The claims `pod` mounts, in the order of its volumes.
+pub fn pod_claims(pod: &Pod) -> Vec<PodClaim> {
+    let pod_name = pod.metadata.name.as_deref().unwrap_or_default();
+    pod.spec
+        .iter()
+        .flat_map(|spec| spec.volumes.iter().flatten())
+        .filter_map(|volume| {
+            if let Some(claim) = &volume.persistent_volume_claim {
+                Some(PodClaim {
+                    name: claim.claim_name.clone(),
+                    ephemeral: false,
+                })
+            } else {
+                volume.ephemeral.as_ref().map(|_| PodClaim {
+                    name: format!("{pod_name}-{}", volume.name),
+                    ephemeral: true,
+                })
+            }
+        })
+        .collect()
+}
+
+/// The names of every claim `pod` mounts, including those of its generic ephemeral volumes.
+pub fn claim_names(pod: &Pod) -> Vec<String> {
+    pod_claims(pod)
+        .into_iter()
+        .map(|claim| claim.name)
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use k8s_openapi::api::core::v1::{Container, ContainerPort, PodSpec};
+    use k8s_openapi::api::core::v1::{
+        Container, ContainerPort, EphemeralVolumeSource, PersistentVolumeClaimVolumeSource,
+        PodSpec, Volume,
+    };
 
     fn port(
         host_port: Option<i32>,
@@ -156,5 +199,44 @@ mod tests {
             port: 80,
         }];
         assert!(!host_port_conflict(&a, &b), "different specific addresses");
+    }
+
+    #[test]
+    fn claims_of_plain_and_ephemeral_volumes() {
+        let mut pod = with_ports(vec![], false);
+        pod.metadata.name = Some("web-0".into());
+        pod.spec.as_mut().unwrap().volumes = Some(vec![
+            Volume {
+                name: "datadir".to_string(),
+                persistent_volume_claim: Some(PersistentVolumeClaimVolumeSource {
+                    claim_name: "datadir-web-0".to_string(),
+                    read_only: None,
+                }),
+                ..Volume::default()
+            },
+            Volume {
+                name: "scratch".to_string(),
+                ephemeral: Some(EphemeralVolumeSource::default()),
+                ..Volume::default()
+            },
+            Volume {
+                name: "config".to_string(),
+                ..Volume::default()
+            },
+        ]);
+        assert_eq!(
+            pod_claims(&pod),
+            [
+                PodClaim {
+                    name: "datadir-web-0".into(),
+                    ephemeral: false
+                },
+                PodClaim {
+                    name: "web-0-scratch".into(),
+                    ephemeral: true
+                },
+            ]
+        );
+        assert_eq!(claim_names(&pod), ["datadir-web-0", "web-0-scratch"]);
     }
 }

@@ -6,6 +6,7 @@
 
 use std::sync::Arc;
 
+use berth_api::pods::{PodClaim, pod_claims};
 use k8s_openapi::api::core::v1::{Node, PersistentVolume, Pod};
 use k8s_openapi::api::storage::v1::StorageClass;
 
@@ -138,32 +139,13 @@ fn default_class(cluster: &Cluster) -> Option<&Arc<StorageClass>> {
         })
 }
 
-/// The claims a pod mounts, with whether each is a generic ephemeral volume's.
-fn pod_claims(pod: &Pod) -> Vec<(String, bool)> {
-    let pod_name = pod.metadata.name.as_deref().unwrap_or_default();
-    pod.spec
-        .iter()
-        .flat_map(|spec| spec.volumes.iter().flatten())
-        .filter_map(|volume| {
-            if let Some(claim) = &volume.persistent_volume_claim {
-                Some((claim.claim_name.clone(), false))
-            } else {
-                volume
-                    .ephemeral
-                    .as_ref()
-                    .map(|_| (format!("{pod_name}-{}", volume.name), true))
-            }
-        })
-        .collect()
-}
-
 /// Works out what the pod's claims need, or why no node can do (upstream's PreFilter
 /// messages).
 pub fn plan_volumes(pod: &Pod, cluster: &Cluster) -> Result<VolumePlan, String> {
     let namespace = pod.metadata.namespace.clone().unwrap_or_default();
     let mut plan = VolumePlan::default();
     let mut unbound_immediate = false;
-    for (name, ephemeral) in pod_claims(pod) {
+    for PodClaim { name, ephemeral } in pod_claims(pod) {
         let Some(claim) = cluster.claims.get(&(namespace.clone(), name.clone())) else {
             return Err(if ephemeral {
                 format!(

@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 
+use berth_api::pods::claim_names;
 use berth_api::selectors::LabelSelector;
 use berth_api::validation::quantity::parse_quantity;
 use k8s_openapi::api::core::v1::{
@@ -532,34 +533,7 @@ pub fn pod_uses_claim(pod: &Pod, claim: &PersistentVolumeClaim) -> bool {
         return false;
     }
     let claim_name = claim.metadata.name.as_deref().unwrap_or_default();
-    let pod_name = pod.metadata.name.as_deref().unwrap_or_default();
-    spec.and_then(|s| s.volumes.as_ref())
-        .into_iter()
-        .flatten()
-        .any(
-            |volume| match (&volume.persistent_volume_claim, &volume.ephemeral) {
-                (Some(source), _) => source.claim_name == claim_name,
-                (None, Some(_)) => format!("{pod_name}-{}", volume.name) == claim_name,
-                (None, None) => false,
-            },
-        )
-}
-
-/// The claims a pod's volumes name.
-pub fn claims_of(pod: &Pod) -> Vec<String> {
-    let pod_name = pod.metadata.name.as_deref().unwrap_or_default();
-    let volumes = pod.spec.as_ref().and_then(|s| s.volumes.as_ref());
-    volumes
-        .into_iter()
-        .flatten()
-        .filter_map(
-            |volume| match (&volume.persistent_volume_claim, &volume.ephemeral) {
-                (Some(source), _) => Some(source.claim_name.clone()),
-                (None, Some(_)) => Some(format!("{pod_name}-{}", volume.name)),
-                (None, None) => None,
-            },
-        )
-        .collect()
+    claim_names(pod).iter().any(|name| name == claim_name)
 }
 
 #[cfg(test)]
@@ -1089,8 +1063,8 @@ mod tests {
         for (name, claim, pods, want) in cases {
             assert_eq!(pvc_protection(&claim, &pods), want, "{name}");
         }
-        assert_eq!(claims_of(&running), ["www-web-0"]);
-        assert_eq!(claims_of(&ephemeral), ["www-web-0"]);
+        assert_eq!(claim_names(&running), ["www-web-0"]);
+        assert_eq!(claim_names(&ephemeral), ["www-web-0"]);
 
         let pv_deleting = json!({"metadata": {"deletionTimestamp": "2024-01-01T00:00:00Z", "finalizers": [PV_PROTECTION_FINALIZER]}});
         let bound = {

@@ -13,6 +13,7 @@ use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use berth_api::pods::claim_names;
 use futures::{StreamExt, stream};
 use k8s_openapi::api::core::v1::{
     Node, PersistentVolume, PersistentVolumeClaim, PersistentVolumeClaimStatus,
@@ -221,7 +222,7 @@ impl VolumeController {
                 // Pods hold their claims (protection).
                 Ok(Changed::Pod(pod)) => {
                     let namespace = pod.namespace().unwrap_or_default();
-                    for claim in decide::claims_of(&pod) {
+                    for claim in claim_names(&pod) {
                         self.queue.add(Work::Claim(namespace.clone(), claim));
                     }
                 }
