@@ -53,7 +53,7 @@ pub struct Reporter<'a> {
     pub host: Option<&'a str>,
 }
 
-/// The reference an Event uses for `object`.
+/// A reference to `object`: an Event's `involvedObject`, a volume's `claimRef`.
 pub fn object_reference<K: k8s_openapi::Metadata<Ty = ObjectMeta>>(object: &K) -> ObjectReference {
     let meta = object.metadata();
     ObjectReference {

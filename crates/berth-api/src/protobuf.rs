@@ -1166,36 +1166,36 @@ static IMAGE_VOLUME_SOURCE: Message = Message::new(
         omit(2, "pullPolicy", Scalar::String),
     ],
 );
-static CONTAINER: Message = Message::new(
-    "Container",
-    &[
-        keep(1, "name", Scalar::String),
-        omit(2, "image", Scalar::String),
-        repeated(3, "command", Scalar::String),
-        repeated(4, "args", Scalar::String),
-        omit(5, "workingDir", Scalar::String),
-        messages(6, "ports", &CONTAINER_PORT),
-        messages(7, "env", &ENV_VAR),
-        message(8, "resources", &RESOURCE_REQUIREMENTS),
-        messages(9, "volumeMounts", &VOLUME_MOUNT),
-        message(10, "livenessProbe", &PROBE),
-        message(11, "readinessProbe", &PROBE),
-        message(12, "lifecycle", &LIFECYCLE),
-        omit(13, "terminationMessagePath", Scalar::String),
-        omit(14, "imagePullPolicy", Scalar::String),
-        message(15, "securityContext", &SECURITY_CONTEXT),
-        omit(16, "stdin", Scalar::Bool),
-        omit(17, "stdinOnce", Scalar::Bool),
-        omit(18, "tty", Scalar::Bool),
-        messages(19, "envFrom", &ENV_FROM_SOURCE),
-        omit(20, "terminationMessagePolicy", Scalar::String),
-        messages(21, "volumeDevices", &VOLUME_DEVICE),
-        message(22, "startupProbe", &PROBE),
-        messages(23, "resizePolicy", &CONTAINER_RESIZE_POLICY),
-        keep(24, "restartPolicy", Scalar::String),
-        messages(25, "restartPolicyRules", &CONTAINER_RESTART_RULE),
-    ],
-);
+static CONTAINER: Message = Message::new("Container", CONTAINER_FIELDS);
+/// Container and EphemeralContainerCommon share their layout field for field (upstream keeps
+/// them in step).
+const CONTAINER_FIELDS: &[Field] = &[
+    keep(1, "name", Scalar::String),
+    omit(2, "image", Scalar::String),
+    repeated(3, "command", Scalar::String),
+    repeated(4, "args", Scalar::String),
+    omit(5, "workingDir", Scalar::String),
+    messages(6, "ports", &CONTAINER_PORT),
+    messages(7, "env", &ENV_VAR),
+    message(8, "resources", &RESOURCE_REQUIREMENTS),
+    messages(9, "volumeMounts", &VOLUME_MOUNT),
+    message(10, "livenessProbe", &PROBE),
+    message(11, "readinessProbe", &PROBE),
+    message(12, "lifecycle", &LIFECYCLE),
+    omit(13, "terminationMessagePath", Scalar::String),
+    omit(14, "imagePullPolicy", Scalar::String),
+    message(15, "securityContext", &SECURITY_CONTEXT),
+    omit(16, "stdin", Scalar::Bool),
+    omit(17, "stdinOnce", Scalar::Bool),
+    omit(18, "tty", Scalar::Bool),
+    messages(19, "envFrom", &ENV_FROM_SOURCE),
+    omit(20, "terminationMessagePolicy", Scalar::String),
+    messages(21, "volumeDevices", &VOLUME_DEVICE),
+    message(22, "startupProbe", &PROBE),
+    messages(23, "resizePolicy", &CONTAINER_RESIZE_POLICY),
+    keep(24, "restartPolicy", Scalar::String),
+    messages(25, "restartPolicyRules", &CONTAINER_RESTART_RULE),
+];
 static CONTAINER_PORT: Message = Message::new(
     "ContainerPort",
     &[
@@ -1463,36 +1463,8 @@ static EPHEMERAL_CONTAINER: Message = Message::new(
         omit(2, "targetContainerName", Scalar::String),
     ],
 );
-static EPHEMERAL_CONTAINER_COMMON: Message = Message::new(
-    "EphemeralContainerCommon",
-    &[
-        keep(1, "name", Scalar::String),
-        omit(2, "image", Scalar::String),
-        repeated(3, "command", Scalar::String),
-        repeated(4, "args", Scalar::String),
-        omit(5, "workingDir", Scalar::String),
-        messages(6, "ports", &CONTAINER_PORT),
-        messages(7, "env", &ENV_VAR),
-        message(8, "resources", &RESOURCE_REQUIREMENTS),
-        messages(9, "volumeMounts", &VOLUME_MOUNT),
-        message(10, "livenessProbe", &PROBE),
-        message(11, "readinessProbe", &PROBE),
-        message(12, "lifecycle", &LIFECYCLE),
-        omit(13, "terminationMessagePath", Scalar::String),
-        omit(14, "imagePullPolicy", Scalar::String),
-        message(15, "securityContext", &SECURITY_CONTEXT),
-        omit(16, "stdin", Scalar::Bool),
-        omit(17, "stdinOnce", Scalar::Bool),
-        omit(18, "tty", Scalar::Bool),
-        messages(19, "envFrom", &ENV_FROM_SOURCE),
-        omit(20, "terminationMessagePolicy", Scalar::String),
-        messages(21, "volumeDevices", &VOLUME_DEVICE),
-        message(22, "startupProbe", &PROBE),
-        messages(23, "resizePolicy", &CONTAINER_RESIZE_POLICY),
-        keep(24, "restartPolicy", Scalar::String),
-        messages(25, "restartPolicyRules", &CONTAINER_RESTART_RULE),
-    ],
-);
+static EPHEMERAL_CONTAINER_COMMON: Message =
+    Message::new("EphemeralContainerCommon", CONTAINER_FIELDS);
 static POD_SECURITY_CONTEXT: Message = Message::new(
     "PodSecurityContext",
     &[
@@ -1567,21 +1539,21 @@ static PREFERRED_SCHEDULING_TERM: Message = Message::new(
         message(2, "preference", &NODE_SELECTOR_TERM),
     ],
 );
-static POD_AFFINITY: Message = Message::new(
-    "PodAffinity",
-    &[
-        messages(
-            1,
-            "requiredDuringSchedulingIgnoredDuringExecution",
-            &POD_AFFINITY_TERM,
-        ),
-        messages(
-            2,
-            "preferredDuringSchedulingIgnoredDuringExecution",
-            &WEIGHTED_POD_AFFINITY_TERM,
-        ),
-    ],
-);
+static POD_AFFINITY: Message = Message::new("PodAffinity", AFFINITY_TERMS);
+static POD_ANTI_AFFINITY: Message = Message::new("PodAntiAffinity", AFFINITY_TERMS);
+/// PodAffinity and PodAntiAffinity share their layout.
+const AFFINITY_TERMS: &[Field] = &[
+    messages(
+        1,
+        "requiredDuringSchedulingIgnoredDuringExecution",
+        &POD_AFFINITY_TERM,
+    ),
+    messages(
+        2,
+        "preferredDuringSchedulingIgnoredDuringExecution",
+        &WEIGHTED_POD_AFFINITY_TERM,
+    ),
+];
 static POD_AFFINITY_TERM: Message = Message::new(
     "PodAffinityTerm",
     &[
@@ -1598,21 +1570,6 @@ static WEIGHTED_POD_AFFINITY_TERM: Message = Message::new(
     &[
         keep(1, "weight", Scalar::Int32),
         message(2, "podAffinityTerm", &POD_AFFINITY_TERM),
-    ],
-);
-static POD_ANTI_AFFINITY: Message = Message::new(
-    "PodAntiAffinity",
-    &[
-        messages(
-            1,
-            "requiredDuringSchedulingIgnoredDuringExecution",
-            &POD_AFFINITY_TERM,
-        ),
-        messages(
-            2,
-            "preferredDuringSchedulingIgnoredDuringExecution",
-            &WEIGHTED_POD_AFFINITY_TERM,
-        ),
     ],
 );
 static TOLERATION: Message = Message::new(

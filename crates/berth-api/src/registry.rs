@@ -191,19 +191,20 @@ impl ResourceType {
 
     /// `statefulsets.apps`, `pods` — the name used in messages.
     pub fn qualified_plural(&self) -> String {
-        if self.group.is_empty() {
-            self.plural.to_string()
-        } else {
-            format!("{}.{}", self.plural, self.group)
-        }
+        self.qualified(self.plural)
     }
 
     /// `StatefulSet.apps`, `Pod` — the kind qualifier used in Invalid messages.
     pub fn qualified_kind(&self) -> String {
+        self.qualified(self.kind)
+    }
+
+    /// `name.group`, or `name` alone in the core group.
+    fn qualified(&self, name: &str) -> String {
         if self.group.is_empty() {
-            self.kind.to_string()
+            name.to_string()
         } else {
-            format!("{}.{}", self.kind, self.group)
+            format!("{name}.{}", self.group)
         }
     }
 

@@ -38,6 +38,17 @@ enum Start {
     After(i64),
 }
 
+/// A 422 for watch options that cannot go together, as upstream words it.
+fn invalid_list_options(field: &str, detail: &str) -> ApiError {
+    ApiError::Invalid {
+        kind: "ListOptions.meta.k8s.io".into(),
+        group: "meta.k8s.io".into(),
+        kind_only: "ListOptions".into(),
+        name: String::new(),
+        errors: vec![berth_api::FieldError::forbidden(field, detail)],
+    }
+}
+
 fn params(state: &AppState, q: &Query) -> ApiResult<WatchParams> {
     let rv = q.get("resourceVersion").filter(|s| !s.is_empty());
     let send_initial = match q.get("sendInitialEvents") {
@@ -48,28 +59,16 @@ fn params(state: &AppState, q: &Query) -> ApiResult<WatchParams> {
     let bookmarks = q.flag("allowWatchBookmarks");
     if send_initial.is_some() {
         if q.get("resourceVersionMatch") != Some("NotOlderThan") {
-            return Err(ApiError::Invalid {
-                kind: "ListOptions.meta.k8s.io".into(),
-                group: "meta.k8s.io".into(),
-                kind_only: "ListOptions".into(),
-                name: String::new(),
-                errors: vec![berth_api::FieldError::forbidden(
-                    "resourceVersionMatch",
-                    "sendInitialEvents requires setting resourceVersionMatch to NotOlderThan",
-                )],
-            });
+            return Err(invalid_list_options(
+                "resourceVersionMatch",
+                "sendInitialEvents requires setting resourceVersionMatch to NotOlderThan",
+            ));
         }
         if send_initial == Some(true) && !bookmarks {
-            return Err(ApiError::Invalid {
-                kind: "ListOptions.meta.k8s.io".into(),
-                group: "meta.k8s.io".into(),
-                kind_only: "ListOptions".into(),
-                name: String::new(),
-                errors: vec![berth_api::FieldError::forbidden(
-                    "allowWatchBookmarks",
-                    "sendInitialEvents requires setting allowWatchBookmarks to true",
-                )],
-            });
+            return Err(invalid_list_options(
+                "allowWatchBookmarks",
+                "sendInitialEvents requires setting allowWatchBookmarks to true",
+            ));
         }
     }
     let start = match (send_initial, rv) {

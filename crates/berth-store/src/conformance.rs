@@ -38,7 +38,7 @@ pub async fn run_all<F: StoreFactory>(factory: &F) {
 /// How long a watch may take to deliver an event that is due.
 const EVENT_TIMEOUT: Duration = Duration::from_secs(10);
 
-fn kv(key: &str, value: &str, create_revision: i64, mod_revision: i64) -> Arc<KeyValue> {
+pub(crate) fn kv(key: &str, value: &str, create_revision: i64, mod_revision: i64) -> Arc<KeyValue> {
     Arc::new(KeyValue {
         key: key.into(),
         value: value.into(),
@@ -47,14 +47,14 @@ fn kv(key: &str, value: &str, create_revision: i64, mod_revision: i64) -> Arc<Ke
     })
 }
 
-fn put(key: &str, value: &str) -> Op {
+pub(crate) fn put(key: &str, value: &str) -> Op {
     Op::Put {
         key: key.into(),
         value: value.into(),
     }
 }
 
-fn delete(key: &str) -> Op {
+pub(crate) fn delete(key: &str) -> Op {
     Op::Delete { key: key.into() }
 }
 

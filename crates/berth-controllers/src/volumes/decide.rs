@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 
+use berth_api::events::object_reference;
 use berth_api::pods::claim_names;
 use berth_api::selectors::LabelSelector;
 use berth_api::validation::quantity::parse_quantity;
@@ -378,15 +379,7 @@ pub fn provisioned_volume(
         spec: Some(PersistentVolumeSpec {
             access_modes: spec.access_modes,
             capacity,
-            claim_ref: Some(ObjectReference {
-                api_version: Some("v1".to_string()),
-                kind: Some("PersistentVolumeClaim".to_string()),
-                namespace: claim.metadata.namespace.clone(),
-                name: claim.metadata.name.clone(),
-                uid: claim.metadata.uid.clone(),
-                resource_version: claim.metadata.resource_version.clone(),
-                field_path: None,
-            }),
+            claim_ref: Some(object_reference(claim)),
             host_path: Some(HostPathVolumeSource {
                 path: path.to_string_lossy().into_owned(),
                 type_: Some("DirectoryOrCreate".to_string()),

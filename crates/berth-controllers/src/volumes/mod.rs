@@ -433,7 +433,7 @@ impl VolumeController {
         if !fully_bound {
             let set_by_us = !decide::is_bound_to(&volume, &claim);
             let spec = volume.spec.get_or_insert_with(Default::default);
-            spec.claim_ref = Some(claim_reference(&claim));
+            spec.claim_ref = Some(object_reference(&claim));
             if set_by_us {
                 volume.annotations_mut().insert(
                     BOUND_BY_CONTROLLER_ANNOTATION.to_string(),
@@ -721,18 +721,6 @@ fn volume_path(volume: &PersistentVolume) -> PathBuf {
     Path::new(source.map(|h| h.path.as_str()).unwrap_or_default()).to_path_buf()
 }
 
-fn claim_reference(claim: &PersistentVolumeClaim) -> k8s_openapi::api::core::v1::ObjectReference {
-    k8s_openapi::api::core::v1::ObjectReference {
-        api_version: Some("v1".to_string()),
-        kind: Some("PersistentVolumeClaim".to_string()),
-        namespace: claim.metadata.namespace.clone(),
-        name: claim.metadata.name.clone(),
-        uid: claim.metadata.uid.clone(),
-        resource_version: claim.metadata.resource_version.clone(),
-        field_path: None,
-    }
-}
-
 /// Adds or removes one finalizer with a merge patch guarded by resourceVersion. True when
 /// it wrote.
 async fn edit_finalizer<K>(
@@ -784,7 +772,7 @@ mod tests {
         );
         assert_eq!(volume_path(&volume), Path::new("/srv/berth/volumes/pvc-u1"));
         assert!(volume_path(&volume).starts_with("/srv/berth/volumes"));
-        let reference = claim_reference(&claim);
+        let reference = object_reference(&claim);
         assert_eq!(
             (
                 reference.kind.as_deref(),

@@ -347,26 +347,7 @@ fn event_value(event: &Event) -> Option<Arc<KeyValue>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn kv(key: &str, value: &str, create_revision: i64, mod_revision: i64) -> Arc<KeyValue> {
-        Arc::new(KeyValue {
-            key: key.into(),
-            value: value.into(),
-            create_revision,
-            mod_revision,
-        })
-    }
-
-    fn put(key: &str, value: &str) -> Op {
-        Op::Put {
-            key: key.into(),
-            value: value.into(),
-        }
-    }
-
-    fn delete(key: &str) -> Op {
-        Op::Delete { key: key.into() }
-    }
+    use crate::conformance::{delete, kv, put};
 
     fn stage_all(
         live: &BTreeMap<String, Arc<KeyValue>>,
