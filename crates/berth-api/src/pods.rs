@@ -99,10 +99,7 @@ pub fn claim_names(pod: &Pod) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use k8s_openapi::api::core::v1::{
-        Container, ContainerPort, EphemeralVolumeSource, PersistentVolumeClaimVolumeSource,
-        PodSpec, Volume,
-    };
+    use k8s_openapi::api::core::v1::{Container, ContainerPort, PodSpec};
 
     fn port(
         host_port: Option<i32>,
@@ -203,27 +200,15 @@ mod tests {
 
     #[test]
     fn claims_of_plain_and_ephemeral_volumes() {
-        let mut pod = with_ports(vec![], false);
-        pod.metadata.name = Some("web-0".into());
-        pod.spec.as_mut().unwrap().volumes = Some(vec![
-            Volume {
-                name: "datadir".to_string(),
-                persistent_volume_claim: Some(PersistentVolumeClaimVolumeSource {
-                    claim_name: "datadir-web-0".to_string(),
-                    read_only: None,
-                }),
-                ..Volume::default()
-            },
-            Volume {
-                name: "scratch".to_string(),
-                ephemeral: Some(EphemeralVolumeSource::default()),
-                ..Volume::default()
-            },
-            Volume {
-                name: "config".to_string(),
-                ..Volume::default()
-            },
-        ]);
+        let pod: Pod = serde_json::from_value(serde_json::json!({
+            "metadata": {"name": "web-0"},
+            "spec": {"containers": [], "volumes": [
+                {"name": "datadir", "persistentVolumeClaim": {"claimName": "datadir-web-0"}},
+                {"name": "scratch", "ephemeral": {}},
+                {"name": "config", "emptyDir": {}},
+            ]},
+        }))
+        .unwrap();
         assert_eq!(
             pod_claims(&pod),
             [

@@ -113,26 +113,14 @@ pub fn validate_owner_references(
                 "version must not be empty",
             ));
         }
-        if r.kind.is_empty() {
-            errs.push(FieldError::invalid(
-                path.child("kind"),
-                r.kind.as_str(),
-                "must not be empty",
-            ));
-        }
-        if r.name.is_empty() {
-            errs.push(FieldError::invalid(
-                path.child("name"),
-                r.name.as_str(),
-                "must not be empty",
-            ));
-        }
-        if r.uid.is_empty() {
-            errs.push(FieldError::invalid(
-                path.child("uid"),
-                r.uid.as_str(),
-                "must not be empty",
-            ));
+        for (field, value) in [("kind", &r.kind), ("name", &r.name), ("uid", &r.uid)] {
+            if value.is_empty() {
+                errs.push(FieldError::invalid(
+                    path.child(field),
+                    value.as_str(),
+                    "must not be empty",
+                ));
+            }
         }
         if r.api_version == "v1" && r.kind == "Event" {
             errs.push(FieldError::invalid(

@@ -3,6 +3,7 @@
 use k8s_openapi::api::rbac::v1::{
     ClusterRole, ClusterRoleBinding, PolicyRule, Role, RoleBinding, RoleRef, Subject,
 };
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use super::meta::{invalid_each, to_value, validate_object_meta};
 use super::names::{is_valid_path_segment_name, name_is_dns_subdomain, name_is_path_segment};
@@ -62,16 +63,19 @@ fn validate_rules(rules: Option<&Vec<PolicyRule>>, namespaced: bool) -> Vec<Fiel
         .collect()
 }
 
+/// The metadata of RBAC objects, whose names need only be path segments.
+fn validate_rbac_meta(meta: &ObjectMeta) -> Vec<FieldError> {
+    validate_object_meta(meta, name_is_path_segment, &Path::new("metadata"))
+}
+
 pub fn validate_role(role: &Role) -> Vec<FieldError> {
-    let mut errs =
-        validate_object_meta(&role.metadata, name_is_path_segment, &Path::new("metadata"));
+    let mut errs = validate_rbac_meta(&role.metadata);
     errs.extend(validate_rules(role.rules.as_ref(), true));
     errs
 }
 
 pub fn validate_cluster_role(role: &ClusterRole) -> Vec<FieldError> {
-    let mut errs =
-        validate_object_meta(&role.metadata, name_is_path_segment, &Path::new("metadata"));
+    let mut errs = validate_rbac_meta(&role.metadata);
     errs.extend(validate_rules(role.rules.as_ref(), false));
     errs
 }
@@ -120,13 +124,15 @@ fn validate_subject(subject: &Subject, namespaced: bool, path: &Path) -> Vec<Fie
     errs
 }
 
+/// A RoleBinding or ClusterRoleBinding: `kinds` are the roles it may grant.
 fn validate_binding(
+    meta: &ObjectMeta,
     role_ref: &RoleRef,
     subjects: Option<&Vec<Subject>>,
     kinds: &[&str],
     namespaced: bool,
 ) -> Vec<FieldError> {
-    let mut errs = Vec::new();
+    let mut errs = validate_rbac_meta(meta);
     let group = role_ref.api_group.as_deref().unwrap_or_default();
     if group != RBAC_GROUP {
         errs.push(FieldError::not_supported(
@@ -162,33 +168,23 @@ fn validate_binding(
 }
 
 pub fn validate_role_binding(binding: &RoleBinding) -> Vec<FieldError> {
-    let mut errs = validate_object_meta(
+    validate_binding(
         &binding.metadata,
-        name_is_path_segment,
-        &Path::new("metadata"),
-    );
-    errs.extend(validate_binding(
         &binding.role_ref,
         binding.subjects.as_ref(),
         &["Role", "ClusterRole"],
         true,
-    ));
-    errs
+    )
 }
 
 pub fn validate_cluster_role_binding(binding: &ClusterRoleBinding) -> Vec<FieldError> {
-    let mut errs = validate_object_meta(
+    validate_binding(
         &binding.metadata,
-        name_is_path_segment,
-        &Path::new("metadata"),
-    );
-    errs.extend(validate_binding(
         &binding.role_ref,
         binding.subjects.as_ref(),
         &["ClusterRole"],
         false,
-    ));
-    errs
+    )
 }
 
 /// The role a binding grants may not change.

@@ -69,12 +69,10 @@ pub async fn run_garbage_collector(
         }
         futures::future::join_all((0..WORKERS).map(|_| collector.work())).await;
     };
-    tokio::select! {
-        () = shutdown => {}
-        () = collector.follow_watches(synced_tx) => {}
-        () = workers => {}
-    }
-    collector.queue.close();
+    collector
+        .queue
+        .run_until(shutdown, collector.follow_watches(synced_tx), workers)
+        .await;
 }
 
 struct Collector {

@@ -133,6 +133,22 @@ impl<K: Clone + Eq + Hash + Send + 'static> WorkQueue<K> {
         self.lock().closed = true;
         self.wake.notify_waiters();
     }
+
+    /// Runs a controller on this queue until `shutdown` (or until `follow`, which feeds the
+    /// queue from watches, or `workers` end), then closes the queue.
+    pub async fn run_until(
+        &self,
+        shutdown: impl Future<Output = ()>,
+        follow: impl Future<Output = ()>,
+        workers: impl Future<Output = ()>,
+    ) {
+        tokio::select! {
+            () = shutdown => {}
+            () = follow => {}
+            () = workers => {}
+        }
+        self.close();
+    }
 }
 
 #[cfg(test)]

@@ -129,12 +129,10 @@ pub async fn run_node_lifecycle_controller(
             .await;
         }
     };
-    tokio::select! {
-        () = shutdown => {}
-        () = controller.follow(events) => {}
-        () = workers => {}
-    }
-    controller.queue.close();
+    controller
+        .queue
+        .run_until(shutdown, controller.follow(events), workers)
+        .await;
 }
 
 struct NodeLifecycle {

@@ -150,12 +150,10 @@ pub async fn run_volume_controller(
             futures::future::join_all((0..WORKERS).map(|_| controller.work())).await;
         }
     };
-    tokio::select! {
-        () = shutdown => {}
-        () = controller.follow(events) => {}
-        () = workers => {}
-    }
-    controller.queue.close();
+    controller
+        .queue
+        .run_until(shutdown, controller.follow(events), workers)
+        .await;
 }
 
 struct VolumeController {
