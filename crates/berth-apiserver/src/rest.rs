@@ -885,14 +885,7 @@ pub async fn update_object(
                 value: canonical_bytes(rt, &new),
             }
         };
-        match state
-            .store
-            .txn(
-                vec![Compare::ModRevision(key.clone(), kv.mod_revision)],
-                vec![op],
-            )
-            .await?
-        {
+        match write_if_unchanged(state, &key, kv.mod_revision, op).await? {
             TxnResult::Committed { kvs, revision } => {
                 let object = if remove {
                     let mut o = new;
@@ -922,6 +915,18 @@ pub async fn update_object(
         }
     }
     Err(ApiError::conflict_modified(rt, name))
+}
+
+/// Writes `op` if `key` is still at `mod_revision`: the optimistic concurrency of every
+/// read-modify-write here.
+async fn write_if_unchanged(
+    state: &AppState,
+    key: &str,
+    mod_revision: i64,
+    op: Op,
+) -> ApiResult<TxnResult> {
+    let unchanged = vec![Compare::ModRevision(key.to_string(), mod_revision)];
+    Ok(state.store.txn(unchanged, vec![op]).await?)
 }
 
 /// The object a write asks for, and how it may be retried.
@@ -1245,14 +1250,7 @@ pub async fn delete(
             ));
         }
         let is_delete = matches!(op, Op::Delete { .. });
-        match state
-            .store
-            .txn(
-                vec![Compare::ModRevision(key.clone(), kv.mod_revision)],
-                vec![op],
-            )
-            .await?
-        {
+        match write_if_unchanged(state, &key, kv.mod_revision, op).await? {
             TxnResult::Committed { kvs, .. } => {
                 let out = if is_delete {
                     response_obj
