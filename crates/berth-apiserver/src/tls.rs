@@ -9,6 +9,7 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use crate::error::ApiError;
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
@@ -20,19 +21,16 @@ pub struct TlsMaterial {
     pub server_key_pem: String,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum TlsError {
-    #[error("certificate generation failed: {0}")]
-    Generate(#[from] rcgen::Error),
-    #[error("{path}: {source}")]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("invalid PEM in {0}")]
-    Pem(String),
-    #[error("TLS configuration: {0}")]
-    Rustls(#[from] rustls::Error),
+impl From<rcgen::Error> for ApiError {
+    fn from(e: rcgen::Error) -> Self {
+        ApiError::Internal(format!("certificate generation failed: {e}"))
+    }
+}
+
+impl From<rustls::Error> for ApiError {
+    fn from(e: rustls::Error) -> Self {
+        ApiError::Internal(format!("TLS configuration: {e}"))
+    }
 }
 
 /// Writes `contents` to `path` with mode 0600, atomically (write to a temporary file, then rename).
@@ -54,11 +52,11 @@ pub fn write_private_file(path: &Path, contents: &[u8]) -> std::io::Result<()> {
 }
 
 /// Loads the CA and serving certificate from `dir/pki`, generating them the first time.
-pub fn load_or_generate(dir: &Path) -> Result<TlsMaterial, TlsError> {
+pub fn load_or_generate(dir: &Path) -> Result<TlsMaterial, ApiError> {
     let pki = dir.join("pki");
     let io = |path: &Path| {
         let path = path.to_path_buf();
-        move |source| TlsError::Io { path, source }
+        move |source: std::io::Error| ApiError::Internal(format!("{}: {source}", path.display()))
     };
     let files = ["ca.crt", "server.crt", "server.key"].map(|f| pki.join(f));
     if files.iter().all(|f| f.exists()) {
@@ -126,13 +124,13 @@ fn set_mode(path: &Path, mode: u32) -> std::io::Result<()> {
 }
 
 /// A rustls server configuration serving HTTP/2 and HTTP/1.1.
-pub fn server_config(material: &TlsMaterial) -> Result<Arc<rustls::ServerConfig>, TlsError> {
+pub fn server_config(material: &TlsMaterial) -> Result<Arc<rustls::ServerConfig>, ApiError> {
     let certs: Vec<CertificateDer<'static>> =
         CertificateDer::pem_slice_iter(material.server_cert_pem.as_bytes())
             .collect::<Result<_, _>>()
-            .map_err(|_| TlsError::Pem("server.crt".into()))?;
+            .map_err(|_| ApiError::Internal("invalid PEM in server.crt".into()))?;
     let key = PrivateKeyDer::from_pem_slice(material.server_key_pem.as_bytes())
-        .map_err(|_| TlsError::Pem("server.key".into()))?;
+        .map_err(|_| ApiError::Internal("invalid PEM in server.key".into()))?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()?
