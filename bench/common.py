@@ -90,10 +90,13 @@ def machine_summary() -> str:
 
 
 def berth_commit() -> str:
+    """HEAD of the repository and when the binary was built (the binary is what ran; the
+    working tree may have moved on since)."""
     result = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True
     )
-    return result.stdout.strip() or "unknown"
+    built = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(release_binary().stat().st_mtime))
+    return f"HEAD {result.stdout.strip() or 'unknown'}, binary built {built}"
 
 
 # --- /proc ---------------------------------------------------------------------------------
@@ -342,10 +345,17 @@ class WatchRecorder:
             self._started.set()
 
     def close(self) -> None:
+        """Ends the stream. Closing a response that another thread is reading blocks, so
+        the socket is shut down underneath it instead; the reader then sees EOF."""
         self._closed.set()
-        if self._resp is not None:
-            self._resp.close()
+        try:
+            sock = self._resp.raw._fp.fp.raw._sock  # http.client's socket under urllib3
+            socket.socket.shutdown(sock, socket.SHUT_RDWR)
+        except (AttributeError, OSError):
+            pass
         self._thread.join(timeout=5)
+        if self._thread.is_alive():
+            raise RuntimeError(f"watch {self.url} did not stop")
 
 
 def pod_ready(pod: dict) -> bool:
