@@ -15,6 +15,7 @@ import platform
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import tempfile
 import threading
@@ -132,7 +133,7 @@ def percentile(values, pct: float) -> float:
 
 
 def median(values) -> float:
-    return percentile(values, 50)
+    return statistics.median(values)
 
 
 def print_block(title: str, rows: list[tuple[str, str]]) -> None:
