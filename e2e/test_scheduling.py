@@ -14,7 +14,13 @@ NODE_GRACE_MS = "2000"
 
 @pytest.fixture(scope="module")
 def server(server_pool):
-    return server_pool.start(extra_args=SIMULATED_NODE_ARGS,
+    return server_pool.start(extra_args=SIMULATED_NODE_ARGS)
+
+
+@pytest.fixture(scope="module")
+def quick_lifecycle_server(server_pool):
+    """No simulated nodes (their Leases renew every 10 s), and a short node grace period."""
+    return server_pool.start(extra_args=["--node-mode", "none"],
                              env={"BERTH_NODE_MONITOR_GRACE_MS": NODE_GRACE_MS})
 
 
@@ -73,14 +79,16 @@ def test_statefulset_replicas_spread_over_nodes(server, namespace):
     assert sorted(p["spec"]["nodeName"] for p in pods) == ["sim-0", "sim-1", "sim-2"]
 
 
-def test_silent_node_goes_unknown_and_tainted_then_evicts(server, namespace):
+def test_silent_node_goes_unknown_and_tainted_then_evicts(quick_lifecycle_server):
+    server = quick_lifecycle_server
+    namespace = "default"
     name = unique_name("ghost")
     node = {"apiVersion": "v1", "kind": "Node", "metadata": {"name": name},
             "status": {"conditions": [{"type": "Ready", "status": "True", "reason": "KubeletReady",
                                        "message": "kubelet is posting ready status"}]}}
     server.kubectl("create", "-f", "-", input=dump(node))
     try:
-        victim = pod("victim", nodeName=name, tolerations=[
+        victim = pod(unique_name("victim"), nodeName=name, tolerations=[
             {"key": "node.kubernetes.io/unreachable", "operator": "Exists",
              "effect": "NoExecute", "tolerationSeconds": 1}])
         server.kubectl("create", "-n", namespace, "-f", "-", input=dump(victim))
@@ -99,10 +107,13 @@ def test_silent_node_goes_unknown_and_tainted_then_evicts(server, namespace):
         status = server.kubectl("get", "node", name, "--no-headers").stdout.split()[1]
         assert status == "NotReady"
         # The pod tolerated the taint for 1 s only.
-        wait_until(lambda: server.kubectl("get", "pod", "victim", "-n", namespace,
-                                          check=False).returncode != 0
-                   or json.loads(server.kubectl("get", "pod", "victim", "-n", namespace, "-o",
-                                                "json").stdout)["metadata"].get("deletionTimestamp"),
-                   timeout=30, what="the victim's eviction")
+        victim_name = victim["metadata"]["name"]
+
+        def evicted():
+            out = server.kubectl("get", "pod", victim_name, "-n", namespace, "-o", "json",
+                                 check=False)
+            return out.returncode != 0 or json.loads(out.stdout)["metadata"].get(
+                "deletionTimestamp")
+        wait_until(evicted, timeout=30, what="the victim's eviction")
     finally:
         server.kubectl("delete", "node", name, "--wait=false")
