@@ -17,6 +17,7 @@ import signal
 import socket
 import statistics
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -32,6 +33,10 @@ KUBECTL = VENV_BIN / "kubectl"
 READY_TIMEOUT_S = 60
 STOP_TIMEOUT_S = 15
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+# A SIGTERM (e.g. from `timeout`) unwinds like an exception, so every script's `finally`
+# stops the servers it started; they run in their own sessions and would outlive it.
+signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
 # The admin session verifies the server's CA; only the /readyz probe before the CA exists
 # goes unverified, so silence the one warning it causes.
