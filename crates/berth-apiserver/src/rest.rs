@@ -355,7 +355,7 @@ async fn list(
             let objs: Vec<Value> = items.iter().map(|kv| object_value(kv)).collect();
             Ok(json_response(
                 StatusCode::OK,
-                &table::table(rt, &objs, opts, list_meta, false),
+                &table::table(rt, &objs, opts, list_meta, true),
             ))
         }
         Rendering::Object => {

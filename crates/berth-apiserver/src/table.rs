@@ -64,18 +64,8 @@ impl Rendering {
     }
 }
 
-/// A Table of `objects`. `with_columns` is false only for later watch events.
+/// A Table of `objects`. `with_columns` is false only for watch events after the first.
 pub fn table(
-    rt: &ResourceType,
-    objects: &[Value],
-    opts: TableOptions,
-    list_meta: Value,
-    _single: bool,
-) -> Value {
-    table_with(rt, objects, opts, list_meta, true)
-}
-
-pub fn table_with(
     rt: &ResourceType,
     objects: &[Value],
     opts: TableOptions,

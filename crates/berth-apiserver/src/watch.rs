@@ -19,7 +19,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::request::{Query, ResourcePath};
 use crate::response::{object_bytes, object_value};
 use crate::rest::{Filter, parse_rv};
-use crate::table::{Rendering, table_with};
+use crate::table::{Rendering, table};
 
 /// Upstream keeps a watch open between 30 and 60 minutes unless told otherwise.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(1800);
@@ -234,7 +234,7 @@ impl Encoder {
             }
             Rendering::Table(opts) => {
                 let rv = kv.mod_revision.to_string();
-                let table = table_with(
+                let table = table(
                     self.rt,
                     std::slice::from_ref(obj),
                     opts,
