@@ -103,7 +103,8 @@ pub async fn run_pod_worker<R: PodRuntime>(
     });
     let mut pod_events = reflector::reflector(
         pod_writer,
-        watcher(Api::<Pod>::all(client.clone()), on_node),
+        watcher(Api::<Pod>::all(client.clone()), on_node)
+            .modify(|p| p.metadata.managed_fields = None),
     )
     .default_backoff()
     .boxed();

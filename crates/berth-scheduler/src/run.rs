@@ -191,6 +191,8 @@ where
     K::DynamicType: Default,
 {
     watcher(Api::<K>::all(client.clone()), watcher::Config::default())
+        // managedFields are half of a pod and the scheduler never reads them.
+        .modify(|o| o.meta_mut().managed_fields = None)
         .default_backoff()
         .map(move |event| wrap(Box::new(event)))
         .boxed()

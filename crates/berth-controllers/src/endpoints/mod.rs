@@ -52,7 +52,8 @@ pub async fn run_endpoints_controller(
     .map(|e| e.map(|s| Changed::Service(Box::new(s))));
     let pod_events = reflector::reflector(
         pods_writer,
-        watcher(Api::<Pod>::all(client.clone()), config()),
+        watcher(Api::<Pod>::all(client.clone()), config())
+            .modify(|p| p.metadata.managed_fields = None),
     )
     .default_backoff()
     .filter_map(|event| {

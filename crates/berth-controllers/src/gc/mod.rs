@@ -99,6 +99,8 @@ impl Collector {
         let watches = crate::stored_kinds().map(|(index, _, resource)| {
             let api = Api::<DynamicObject>::all_with(self.client.clone(), &resource);
             watcher(api, watcher::Config::default())
+                // The graph needs owners and finalizers, not managedFields.
+                .modify(|o| o.metadata.managed_fields = None)
                 .default_backoff()
                 .map(move |event| (index, event))
                 .boxed()

@@ -97,7 +97,8 @@ pub async fn run_node_lifecycle_controller(
         .boxed(),
         reflector::reflector(
             pods_writer,
-            watcher(Api::<Pod>::all(client.clone()), watch()),
+            watcher(Api::<Pod>::all(client.clone()), watch())
+                .modify(|p| p.metadata.managed_fields = None),
         )
         .default_backoff()
         .touched_objects()

@@ -320,6 +320,8 @@ where
         + 'static,
 {
     watcher(Api::<K>::all(client.clone()), watcher::Config::default())
+        // managedFields are half of a pod and no controller reads them.
+        .modify(|o| o.meta_mut().managed_fields = None)
         .default_backoff()
         .filter_map(move |event| {
             futures::future::ready(match event {

@@ -111,11 +111,15 @@ pub async fn run_volume_controller(
             .touched_objects()
             .map(|e| e.map(|_: StorageClass| Changed::Class))
             .boxed(),
-        reflector::reflector(pods_writer, watcher(Api::all(client.clone()), watch()))
-            .default_backoff()
-            .touched_objects()
-            .map(|e| e.map(|p| Changed::Pod(Box::new(p))))
-            .boxed(),
+        reflector::reflector(
+            pods_writer,
+            watcher(Api::<Pod>::all(client.clone()), watch())
+                .modify(|p| p.metadata.managed_fields = None),
+        )
+        .default_backoff()
+        .touched_objects()
+        .map(|e| e.map(|p| Changed::Pod(Box::new(p))))
+        .boxed(),
         reflector::reflector(nodes_writer, watcher(Api::all(client.clone()), watch()))
             .default_backoff()
             .touched_objects()
