@@ -569,6 +569,24 @@ pub(crate) mod fake {
             }
         }
 
+        /// The fake API's create: records the call, refuses a taken name, then stamps and
+        /// stores the object.
+        fn create<K: Resource>(
+            &mut self,
+            label: &str,
+            mut object: K,
+            store: fn(&mut Cluster) -> &mut BTreeMap<String, K>,
+        ) -> kube::Result<()> {
+            let name = name_of(&object).to_string();
+            self.call(format!("create {label} {name}"))?;
+            if store(self).contains_key(&name) {
+                return Err(exists());
+            }
+            self.stamp(object.meta_mut());
+            store(self).insert(name, object);
+            Ok(())
+        }
+
         fn stamp(&mut self, meta: &mut k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta) {
             self.next_version += 1;
             meta.resource_version = Some(self.next_version.to_string());
@@ -599,20 +617,12 @@ pub(crate) mod fake {
 
     impl PodControl for FakeControl {
         async fn create_pod(&self, pod: &Pod) -> kube::Result<()> {
-            let mut cluster = self.cluster();
-            let name = name_of(pod).to_string();
-            cluster.call(format!("create pod {name}"))?;
-            if cluster.pods.contains_key(&name) {
-                return Err(exists());
-            }
             let mut pod = pod.clone();
-            cluster.stamp(&mut pod.metadata);
             pod.status = Some(k8s_openapi::api::core::v1::PodStatus {
                 phase: Some("Pending".into()),
                 ..Default::default()
             });
-            cluster.pods.insert(name, pod);
-            Ok(())
+            self.cluster().create("pod", pod, |c| &mut c.pods)
         }
 
         async fn delete_pod(&self, _: &str, name: &str, uid: &str) -> kube::Result<()> {
@@ -640,16 +650,8 @@ pub(crate) mod fake {
         }
 
         async fn create_claim(&self, claim: &PersistentVolumeClaim) -> kube::Result<()> {
-            let mut cluster = self.cluster();
-            let name = name_of(claim).to_string();
-            cluster.call(format!("create claim {name}"))?;
-            if cluster.claims.contains_key(&name) {
-                return Err(exists());
-            }
-            let mut claim = claim.clone();
-            cluster.stamp(&mut claim.metadata);
-            cluster.claims.insert(name, claim);
-            Ok(())
+            self.cluster()
+                .create("claim", claim.clone(), |c| &mut c.claims)
         }
 
         async fn get_claim(
@@ -688,16 +690,8 @@ pub(crate) mod fake {
         }
 
         async fn create_revision(&self, revision: &ControllerRevision) -> kube::Result<()> {
-            let mut cluster = self.cluster();
-            let name = name_of(revision).to_string();
-            cluster.call(format!("create revision {name}"))?;
-            if cluster.revisions.contains_key(&name) {
-                return Err(exists());
-            }
-            let mut revision = revision.clone();
-            cluster.stamp(&mut revision.metadata);
-            cluster.revisions.insert(name, revision);
-            Ok(())
+            self.cluster()
+                .create("revision", revision.clone(), |c| &mut c.revisions)
         }
 
         async fn get_revision(
