@@ -123,6 +123,26 @@ impl<K: Clone + Eq + Hash + Send + 'static> WorkQueue<K> {
         });
     }
 
+    /// Ends a sync of `key`: success forgets its backoff, a failure retries it later
+    /// (a 409 quietly, as the object merely changed meanwhile).
+    pub fn finish(self: &Arc<Self>, key: &K, result: Result<(), crate::Error>, controller: &str)
+    where
+        K: std::fmt::Debug,
+    {
+        match result {
+            Ok(()) => self.forget(key),
+            Err(crate::Error::Kube(kube::Error::Api(status))) if status.is_conflict() => {
+                tracing::debug!(item = ?key, controller, "object changed meanwhile; will retry");
+                self.retry_later(key.clone());
+            }
+            Err(error) => {
+                tracing::warn!(item = ?key, controller, %error, "sync failed; will retry");
+                self.retry_later(key.clone());
+            }
+        }
+        self.done(key);
+    }
+
     /// The key succeeded: its next failure starts the backoff afresh.
     pub fn forget(&self, key: &K) {
         self.lock().failures.remove(key);

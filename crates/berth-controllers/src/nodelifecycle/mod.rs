@@ -199,18 +199,7 @@ impl NodeLifecycle {
                 Work::Node(name) => self.sync_node(name).await,
                 Work::Pod(namespace, name) => self.sync_pod(namespace, name).await,
             };
-            match result {
-                Ok(()) => self.queue.forget(&item),
-                Err(Error::Kube(kube::Error::Api(status))) if status.is_conflict() => {
-                    debug!(?item, "object changed meanwhile; will retry");
-                    self.queue.retry_later(item.clone());
-                }
-                Err(error) => {
-                    warn!(?item, %error, "node lifecycle sync failed; will retry");
-                    self.queue.retry_later(item.clone());
-                }
-            }
-            self.queue.done(&item);
+            self.queue.finish(&item, result, "node lifecycle");
         }
     }
 

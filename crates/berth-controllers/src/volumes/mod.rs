@@ -239,18 +239,7 @@ impl VolumeController {
                 Work::Claim(namespace, name) => self.sync_claim(namespace, name).await,
                 Work::Volume(name) => self.sync_volume(name).await,
             };
-            match result {
-                Ok(()) => self.queue.forget(&item),
-                Err(Error::Kube(kube::Error::Api(status))) if status.is_conflict() => {
-                    debug!(?item, "object changed meanwhile; will retry");
-                    self.queue.retry_later(item.clone());
-                }
-                Err(error) => {
-                    warn!(?item, %error, "volume sync failed; will retry");
-                    self.queue.retry_later(item.clone());
-                }
-            }
-            self.queue.done(&item);
+            self.queue.finish(&item, result, "volumes");
         }
     }
 
