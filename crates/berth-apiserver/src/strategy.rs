@@ -408,7 +408,7 @@ impl PatchKind {
 
 /// Applies a patch document to the current object.
 pub fn apply_patch(
-    rt: &ResourceType,
+    rt: &'static ResourceType,
     current: &Value,
     patch: &Value,
     kind: PatchKind,
@@ -458,7 +458,7 @@ pub fn apply_patch(
     }
 }
 
-fn apply_error(rt: &ResourceType, current: &Value, e: berth_api::Error) -> ApiError {
+fn apply_error(rt: &'static ResourceType, current: &Value, e: berth_api::Error) -> ApiError {
     match e {
         berth_api::Error::Conflicts { message, conflicts } => ApiError::ConflictRaw {
             message,
@@ -466,7 +466,7 @@ fn apply_error(rt: &ResourceType, current: &Value, e: berth_api::Error) -> ApiEr
                 .iter()
                 .map(|c| json!({"reason": "FieldManagerConflict", "message": c.message(), "field": c.field}))
                 .collect(),
-            rt: registry::find(rt.group, rt.version, rt.plural).expect("registered"),
+            rt,
             name: meta::name(current).unwrap_or_default().to_string(),
         },
         other => patch_error(other),
