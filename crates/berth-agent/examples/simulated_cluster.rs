@@ -29,7 +29,8 @@ async fn main() -> anyhow::Result<()> {
 
     let (stop_sender, stop) = watch::channel(false);
     let mut tasks = tokio::task::JoinSet::new();
-    tasks.spawn(berth_scheduler::run(client.clone(), stop.clone()));
+    let informers = berth_informer::Informers::new(client.clone(), stop.clone());
+    tasks.spawn(berth_scheduler::run(informers, stop.clone()));
     for index in 0..nodes {
         let config = SimulatedNodeConfig::numbered(format!("sim-{index}"), index);
         let (client, stop) = (client.clone(), stop.clone());

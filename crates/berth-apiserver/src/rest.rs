@@ -17,7 +17,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::request::{FieldValidation, MAX_BODY_BYTES, Query, ResourcePath, decode_body};
 use crate::response::{self, json_response, object_bytes, object_value};
 use crate::strategy;
-use crate::table::{self, Rendering};
+use crate::table::{self, Rendering, RowSource};
 
 /// How many times a write that lost a compare-and-swap race is retried (patch, status, scale).
 const MAX_UPDATE_ATTEMPTS: usize = 16;
@@ -162,19 +162,17 @@ fn render_one(
             Ok(response::bytes_response(code, out, "application/json"))
         }
         Rendering::Table(opts) => {
-            let obj = object_value(kv);
-            Ok(json_response(
+            let list_meta = json!({"resourceVersion": kv.mod_revision.to_string()});
+            Ok(table_response(
                 code,
-                &table::table(
-                    rt,
-                    &[obj],
-                    opts,
-                    json!({"resourceVersion": kv.mod_revision.to_string()}),
-                    true,
-                ),
+                table::table(rt, [RowSource::stored(kv)], opts, &list_meta, true),
             ))
         }
     }
+}
+
+fn table_response(code: StatusCode, body: Vec<u8>) -> Response {
+    response::bytes_response(code, body, "application/json")
 }
 
 fn respond_value(
@@ -186,9 +184,9 @@ fn respond_value(
 ) -> Response {
     let mut r = match rendering {
         Rendering::Object => json_response(code, obj),
-        Rendering::Table(opts) => json_response(
+        Rendering::Table(opts) => table_response(
             code,
-            &table::table(rt, std::slice::from_ref(obj), opts, json!({}), true),
+            table::table(rt, [RowSource::decoded(obj)], opts, &json!({}), true),
         ),
     };
     add_warnings(&mut r, warnings);
@@ -352,10 +350,10 @@ async fn list(
     }
     match rendering {
         Rendering::Table(opts) => {
-            let objs: Vec<Value> = items.iter().map(|kv| object_value(kv)).collect();
-            Ok(json_response(
+            let rows = items.iter().map(|kv| RowSource::stored(kv));
+            Ok(table_response(
                 StatusCode::OK,
-                &table::table(rt, &objs, opts, list_meta, true),
+                table::table(rt, rows, opts, &list_meta, true),
             ))
         }
         Rendering::Object => {

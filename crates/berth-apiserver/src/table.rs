@@ -1,12 +1,16 @@
 //! `meta.k8s.io/v1 Table` responses for `kubectl get`.
 
+use std::borrow::Cow;
+
 use berth_api::printers;
 use berth_api::registry::ResourceType;
+use berth_store::KeyValue;
 use http::HeaderMap;
 use serde_json::{Value, json};
 
 use crate::error::{ApiError, ApiResult};
 use crate::request::Query;
+use crate::response;
 
 /// What a row carries besides its cells (`includeObject`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,43 +68,99 @@ impl Rendering {
     }
 }
 
-/// A Table of `objects`. `with_columns` is false only for watch events after the first.
-pub fn table(
+/// One object to render as a row: its decoded form (for the cells) and, when it comes
+/// straight from the store, its stored version (copied into the row without re-encoding).
+pub struct RowSource<'a> {
+    pub object: Cow<'a, Value>,
+    pub stored: Option<&'a KeyValue>,
+}
+
+impl<'a> RowSource<'a> {
+    pub fn decoded(object: &'a Value) -> RowSource<'a> {
+        RowSource {
+            object: Cow::Borrowed(object),
+            stored: None,
+        }
+    }
+
+    /// A stored version, decoded as its row is written (so a list holds one decoded object
+    /// at a time).
+    pub fn stored(kv: &'a KeyValue) -> RowSource<'a> {
+        RowSource {
+            object: Cow::Owned(response::object_value(kv)),
+            stored: Some(kv),
+        }
+    }
+}
+
+/// A Table of `rows`, as JSON. `with_columns` is false only for watch events after the
+/// first. The body is written row by row into one buffer: lists of thousands of objects
+/// never exist as a tree of values.
+pub fn table<'a>(
     rt: &ResourceType,
-    objects: &[Value],
+    rows: impl IntoIterator<Item = RowSource<'a>>,
     opts: TableOptions,
-    list_meta: Value,
+    list_meta: &Value,
     with_columns: bool,
-) -> Value {
-    let now = jiff::Timestamp::now();
-    let rows: Vec<Value> = objects
-        .iter()
-        .map(|obj| {
-            let mut row = json!({"cells": printers::row_cells(rt, obj, now)});
-            match opts.include {
-                IncludeObject::None => {}
-                IncludeObject::Metadata => {
-                    row["object"] = json!({
-                        "kind": "PartialObjectMetadata",
-                        "apiVersion": "meta.k8s.io/v1",
-                        "metadata": obj.get("metadata").cloned().unwrap_or_else(|| json!({})),
-                    });
-                }
-                IncludeObject::Object => row["object"] = obj.clone(),
-            }
-            row
-        })
-        .collect();
-    let mut t = json!({"kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": list_meta, "rows": rows});
-    t["columnDefinitions"] = if with_columns {
-        Value::from(
-            printers::columns(rt)
-                .iter()
-                .map(|c| json!({"name": c.name, "type": c.type_, "format": c.format, "description": c.description, "priority": c.priority}))
-                .collect::<Vec<_>>(),
-        )
+) -> Vec<u8> {
+    let mut out = Vec::with_capacity(1024);
+    out.extend_from_slice(br#"{"kind":"Table","apiVersion":"meta.k8s.io/v1","metadata":"#);
+    write_json(&mut out, list_meta);
+    out.extend_from_slice(br#","columnDefinitions":"#);
+    if with_columns {
+        let columns: Vec<Value> = printers::columns(rt)
+            .iter()
+            .map(|c| json!({"name": c.name, "type": c.type_, "format": c.format, "description": c.description, "priority": c.priority}))
+            .collect();
+        write_json(&mut out, &Value::from(columns));
     } else {
-        json!(null)
-    };
-    t
+        out.extend_from_slice(b"null");
+    }
+    out.extend_from_slice(br#","rows":["#);
+    let now = jiff::Timestamp::now();
+    for (index, row) in rows.into_iter().enumerate() {
+        if index > 0 {
+            out.push(b',');
+        }
+        write_row(&mut out, rt, row, opts, now);
+    }
+    out.extend_from_slice(b"]}");
+    out
+}
+
+fn write_row(
+    out: &mut Vec<u8>,
+    rt: &ResourceType,
+    row: RowSource<'_>,
+    opts: TableOptions,
+    now: jiff::Timestamp,
+) {
+    out.extend_from_slice(br#"{"cells":"#);
+    write_json(out, &Value::from(printers::row_cells(rt, &row.object, now)));
+    match opts.include {
+        IncludeObject::None => {}
+        IncludeObject::Metadata => {
+            out.extend_from_slice(
+                br#","object":{"kind":"PartialObjectMetadata","apiVersion":"meta.k8s.io/v1","metadata":"#,
+            );
+            match row.stored {
+                Some(kv) => response::metadata_bytes(kv, out),
+                None => write_json(out, row.object.get("metadata").unwrap_or(&json!({}))),
+            }
+            out.push(b'}');
+        }
+        IncludeObject::Object => {
+            out.extend_from_slice(br#","object":"#);
+            match row.stored {
+                Some(kv) => response::object_bytes(kv, out),
+                None => write_json(out, &row.object),
+            }
+        }
+    }
+    out.push(b'}');
+}
+
+fn write_json(out: &mut Vec<u8>, value: &Value) {
+    // Writing a Value into a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut *out, value);
 }

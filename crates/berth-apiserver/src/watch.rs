@@ -1,12 +1,12 @@
 //! Watch: a chunked stream of `{"type":…,"object":…}` events, with initial events,
 //! bookmarks, WatchList (`sendInitialEvents`) and 410 Expired for compacted history.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Body;
 use axum::response::Response;
-use berth_api::meta;
 use berth_api::registry::ResourceType;
 use berth_store::{Event, KeyValue, RangeRequest};
 use bytes::Bytes;
@@ -19,7 +19,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::request::{Query, ResourcePath};
 use crate::response::{object_bytes, object_value};
 use crate::rest::{Filter, parse_rv};
-use crate::table::{Rendering, table};
+use crate::table::{Rendering, RowSource, table};
 
 /// Upstream keeps a watch open between 30 and 60 minutes unless told otherwise.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(1800);
@@ -114,9 +114,9 @@ pub async fn watch(
                 })
                 .await?;
             for kv in &res.kvs {
-                let obj = object_value(kv);
-                if filter.matches(&obj) {
-                    initial.push(encoder.event("ADDED", kv, &obj));
+                let decoded = decode_for(&filter, kv);
+                if passes(&filter, &decoded) {
+                    initial.push(encoder.event("ADDED", kv, decoded.as_ref()));
                 }
             }
             if p.initial_events_end {
@@ -220,31 +220,40 @@ struct Encoder {
     columns_sent: bool,
 }
 
+/// The stored version decoded, when the filter needs it to decide (a watch without
+/// selectors sends stored bytes as they are).
+fn decode_for(filter: &Filter, kv: &KeyValue) -> Option<Value> {
+    (!filter.is_everything()).then(|| object_value(kv))
+}
+
+fn passes(filter: &Filter, decoded: &Option<Value>) -> bool {
+    decoded.as_ref().is_none_or(|obj| filter.matches(obj))
+}
+
 impl Encoder {
-    fn event(&mut self, kind: &str, kv: &KeyValue, obj: &Value) -> Bytes {
+    /// One event line; `decoded` is the stored version decoded, if it already was.
+    fn event(&mut self, kind: &str, kv: &KeyValue, decoded: Option<&Value>) -> Bytes {
+        let mut out = Vec::with_capacity(kv.value.len() + 64);
+        out.extend_from_slice(b"{\"type\":\"");
+        out.extend_from_slice(kind.as_bytes());
+        out.extend_from_slice(b"\",\"object\":");
         match self.rendering {
-            Rendering::Object => {
-                let mut out = Vec::with_capacity(kv.value.len() + 64);
-                out.extend_from_slice(b"{\"type\":\"");
-                out.extend_from_slice(kind.as_bytes());
-                out.extend_from_slice(b"\",\"object\":");
-                object_bytes(kv, &mut out);
-                out.extend_from_slice(b"}\n");
-                Bytes::from(out)
-            }
+            Rendering::Object => object_bytes(kv, &mut out),
             Rendering::Table(opts) => {
-                let rv = kv.mod_revision.to_string();
-                let table = table(
-                    self.rt,
-                    std::slice::from_ref(obj),
-                    opts,
-                    json!({"resourceVersion": rv}),
-                    !self.columns_sent,
-                );
+                let row = match decoded {
+                    Some(object) => RowSource {
+                        object: Cow::Borrowed(object),
+                        stored: Some(kv),
+                    },
+                    None => RowSource::stored(kv),
+                };
+                let list_meta = json!({"resourceVersion": kv.mod_revision.to_string()});
+                out.extend(table(self.rt, [row], opts, &list_meta, !self.columns_sent));
                 self.columns_sent = true;
-                line(&json!({"type": kind, "object": table}))
             }
         }
+        out.extend_from_slice(b"}\n");
+        Bytes::from(out)
     }
 
     /// A change, as seen through the request's selectors (objects entering or leaving the
@@ -252,28 +261,30 @@ impl Encoder {
     fn change(&mut self, ev: &Event, filter: &Filter) -> Option<Bytes> {
         match ev {
             Event::Put { kv, prev } => {
-                let obj = object_value(kv);
-                let now = filter.matches(&obj);
-                let before = prev.as_ref().map(|p| filter.matches(&object_value(p)));
+                let decoded = decode_for(filter, kv);
+                let now = passes(filter, &decoded);
+                let before = prev
+                    .as_ref()
+                    .map(|p| passes(filter, &decode_for(filter, p)));
                 let kind = match (before, now) {
                     (None | Some(false), true) => "ADDED",
                     (Some(true), true) => "MODIFIED",
                     (Some(true), false) => "DELETED",
                     _ => return None,
                 };
-                Some(self.event(kind, kv, &obj))
+                Some(self.event(kind, kv, decoded.as_ref()))
             }
             Event::Delete { prev, revision } => {
-                let mut obj = object_value(prev);
-                if !filter.matches(&obj) {
+                let decoded = decode_for(filter, prev);
+                if !passes(filter, &decoded) {
                     return None;
                 }
-                meta::set_meta(&mut obj, "resourceVersion", json!(revision.to_string()));
+                // The deletion is reported at its own revision.
                 let kv = KeyValue {
                     mod_revision: *revision,
                     ..(**prev).clone()
                 };
-                Some(self.event("DELETED", &kv, &obj))
+                Some(self.event("DELETED", &kv, decoded.as_ref()))
             }
         }
     }

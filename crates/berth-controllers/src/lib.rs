@@ -21,21 +21,23 @@ pub use nodelifecycle::{NodeLifecycleConfig, run_node_lifecycle_controller};
 pub use volumes::{VolumesConfig, ensure_default_storage_class, run_volume_controller};
 
 use berth_api::registry::{RESOURCES, ResourceType};
+pub use berth_informer::Informers;
 use kube::discovery::ApiResource;
 use tokio::sync::watch;
 
 /// Runs every controller until `stop` turns true (or its sender is dropped).
 pub async fn run(
-    client: kube::Client,
+    informers: Informers,
     node_lifecycle: NodeLifecycleConfig,
     stop: watch::Receiver<bool>,
 ) {
+    let client = informers.client().clone();
     tokio::join!(
         run_garbage_collector(client.clone(), stopped(stop.clone())),
-        run_namespace_controller(client.clone(), stopped(stop.clone())),
-        run_endpoints_controller(client.clone(), stopped(stop.clone())),
-        statefulset::run(client.clone(), stopped(stop.clone())),
-        run_node_lifecycle_controller(client, node_lifecycle, stopped(stop)),
+        run_namespace_controller(client, stopped(stop.clone())),
+        run_endpoints_controller(informers.clone(), stopped(stop.clone())),
+        statefulset::run(informers.clone(), stopped(stop.clone())),
+        run_node_lifecycle_controller(informers, node_lifecycle, stopped(stop)),
     );
 }
 
@@ -76,7 +78,7 @@ mod tests {
     #[test]
     fn controllers_can_be_spawned() {
         fn spawnable<F: Future + Send + 'static>(
-            _: fn(kube::Client, NodeLifecycleConfig, watch::Receiver<bool>) -> F,
+            _: fn(Informers, NodeLifecycleConfig, watch::Receiver<bool>) -> F,
         ) {
         }
         spawnable(run);

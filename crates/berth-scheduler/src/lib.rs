@@ -17,14 +17,15 @@ mod run;
 pub mod schedule;
 pub mod volumes;
 
-use kube::Client;
+use berth_informer::Informers;
 use tokio::sync::watch;
 
 pub use error::Error;
 
-/// Runs the scheduler until `stop` turns true (or its sender is dropped).
-pub async fn run(client: Client, stop: watch::Receiver<bool>) {
-    run::Scheduler::new(client).run(stop).await;
+/// Runs the scheduler until `stop` turns true (or its sender is dropped), as a client of
+/// the API server `informers` watch through.
+pub async fn run(informers: Informers, stop: watch::Receiver<bool>) {
+    run::Scheduler::new(&informers).run(stop).await;
 }
 
 /// Completes when `stop` turns true or its sender is dropped.
@@ -41,7 +42,7 @@ mod tests {
     /// future stops being `Send + 'static`.
     #[test]
     fn scheduler_can_be_spawned() {
-        fn spawnable<F: Future + Send + 'static>(_: fn(Client, watch::Receiver<bool>) -> F) {}
+        fn spawnable<F: Future + Send + 'static>(_: fn(Informers, watch::Receiver<bool>) -> F) {}
         spawnable(run);
     }
 }

@@ -24,9 +24,11 @@ use kube::runtime::WatchStreamExt;
 use kube::runtime::watcher::{self, Event as WatchEvent, watcher};
 use kube::{Client, Resource, ResourceExt};
 use serde_json::json;
-use tokio::sync::watch;
+use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinHandle;
 use tracing::{debug, info_span, warn};
+
+use berth_informer::{Informer, Informers};
 
 use crate::Error;
 use crate::cluster::Cluster;
@@ -37,6 +39,9 @@ use crate::volumes::SELECTED_NODE_ANNOTATION;
 
 /// Upstream's limit on waiting for volumes to be bound before giving up on a placement.
 const VOLUME_BIND_TIMEOUT: Duration = Duration::from_secs(600);
+/// How many FailedScheduling reports (event + pod condition) may be in flight: thousands
+/// of pods failing at once must not become thousands of concurrent requests.
+const REPORTS_IN_FLIGHT: usize = 16;
 /// How often long-unschedulable pods are checked for a retry.
 const FLUSH_INTERVAL: Duration = Duration::from_secs(30);
 
@@ -58,7 +63,8 @@ impl PodKey {
 
 /// One watch event of any kind the scheduler follows.
 enum Update {
-    Pod(Box<watcher::Result<WatchEvent<Pod>>>),
+    /// Pods come from the process's shared informer, which retries by itself.
+    Pod(Box<WatchEvent<Arc<Pod>>>),
     Node(Box<watcher::Result<WatchEvent<Node>>>),
     Claim(Box<watcher::Result<WatchEvent<PersistentVolumeClaim>>>),
     Volume(Box<watcher::Result<WatchEvent<PersistentVolume>>>),
@@ -156,6 +162,8 @@ type Timers = FuturesUnordered<Pin<Box<dyn Future<Output = Timer> + Send>>>;
 
 pub(crate) struct Scheduler {
     client: Client,
+    pod_informer: Informer<Pod>,
+    reports: Arc<Semaphore>,
     cluster: Cluster,
     /// Unbound pods this scheduler is responsible for.
     pending: HashMap<PodKey, Arc<Pod>>,
@@ -169,7 +177,7 @@ pub(crate) struct Scheduler {
     tasks: FuturesUnordered<JoinHandle<Option<Outcome>>>,
     timers: Timers,
     changed: bool,
-    pods: Relist<Pod>,
+    pods: Relist<Arc<Pod>>,
     nodes: Relist<Node>,
     claims: Relist<PersistentVolumeClaim>,
     volumes: Relist<PersistentVolume>,
@@ -234,9 +242,11 @@ fn claim_is_bound(claim: &PersistentVolumeClaim) -> bool {
 }
 
 impl Scheduler {
-    pub(crate) fn new(client: Client) -> Scheduler {
+    pub(crate) fn new(informers: &Informers) -> Scheduler {
         Scheduler {
-            client,
+            client: informers.client().clone(),
+            pod_informer: informers.get::<Pod>(),
+            reports: Arc::new(Semaphore::new(REPORTS_IN_FLIGHT)),
             cluster: Cluster::default(),
             pending: HashMap::new(),
             queue: SchedulingQueue::default(),
@@ -267,7 +277,10 @@ impl Scheduler {
 
     pub(crate) async fn run(mut self, mut stop: watch::Receiver<bool>) {
         let mut updates: SelectAll<BoxStream<'static, Update>> = stream::select_all([
-            watch_all::<Pod>(&self.client, Update::Pod),
+            self.pod_informer
+                .subscribe()
+                .map(|event| Update::Pod(Box::new(event)))
+                .boxed(),
             watch_all::<Node>(&self.client, Update::Node),
             watch_all::<PersistentVolumeClaim>(&self.client, Update::Claim),
             watch_all::<PersistentVolume>(&self.client, Update::Volume),
@@ -317,7 +330,7 @@ impl Scheduler {
 
     fn apply(&mut self, update: Update) {
         let changed = match update {
-            Update::Pod(event) => (*event).map(|event| self.apply_pods(event)),
+            Update::Pod(event) => Ok(self.apply_pods(*event)),
             Update::Node(event) => (*event).map(|event| self.apply_nodes(event)),
             Update::Claim(event) => (*event).map(|event| self.apply_claims(event)),
             Update::Volume(event) => (*event).map(|event| self.apply_volumes(event)),
@@ -332,7 +345,7 @@ impl Scheduler {
 
     /// Each `apply_*` takes one watch event into the picture and says whether anything
     /// changed that could make a failed pod fit now.
-    fn apply_pods(&mut self, event: WatchEvent<Pod>) -> bool {
+    fn apply_pods(&mut self, event: WatchEvent<Arc<Pod>>) -> bool {
         match self.pods.feed(event) {
             Change::Relisted(pods) => self.relist_pods(pods),
             Change::Applied(pod) => self.pod_changed(pod),
@@ -434,9 +447,9 @@ impl Scheduler {
         true
     }
 
-    fn relist_pods(&mut self, pods: Vec<Pod>) {
-        self.cluster.replace_pods(pods.iter());
-        let listed: HashSet<PodKey> = pods.iter().map(PodKey::of).collect();
+    fn relist_pods(&mut self, pods: Vec<Arc<Pod>>) {
+        self.cluster.replace_pods(pods.iter().map(|pod| &**pod));
+        let listed: HashSet<PodKey> = pods.iter().map(|pod| PodKey::of(pod)).collect();
         let vanished: Vec<PodKey> = self
             .pending
             .keys()
@@ -451,7 +464,7 @@ impl Scheduler {
         }
     }
 
-    fn pod_changed(&mut self, pod: Pod) {
+    fn pod_changed(&mut self, pod: Arc<Pod>) {
         self.cluster.update_pod(&pod);
         let key = PodKey::of(&pod);
         if is_bound(&pod) || !is_ours(&pod) {
@@ -473,7 +486,7 @@ impl Scheduler {
             .pending
             .get(&key)
             .is_none_or(|old| scheduling_inputs_differ(old, &pod));
-        self.pending.insert(key.clone(), Arc::new(pod));
+        self.pending.insert(key.clone(), pod);
         if relevant
             && !self.placing.contains(&key)
             && let Some(until) = self.queue.add(key.clone(), Instant::now())
@@ -747,7 +760,10 @@ impl Scheduler {
         };
         let conditions = events::unschedulable_conditions(pod, &message, now);
         let key = key.clone();
+        let reports = self.reports.clone();
         tokio::spawn(async move {
+            // The semaphore is never closed.
+            let _permit = reports.acquire_owned().await;
             match write {
                 EventWrite::New(event) => post_event(&client, *event).await,
                 EventWrite::Repeat { name, count } => {

@@ -5,6 +5,12 @@ mod server;
 
 use clap::{Parser, Subcommand};
 
+/// glibc's malloc keeps the peaks of many threads' arenas and spends list-sized responses'
+/// time in page faults and chunk consolidation; mimalloc returns freed pages and is
+/// several times faster for the small short-lived allocations JSON handling makes.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "berth",

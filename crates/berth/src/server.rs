@@ -147,8 +147,10 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
     let client = in_process_client(router.clone(), &controller_token);
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let node_lifecycle = node_lifecycle_config();
+    // One watch and one cache per kind for every in-process component.
+    let informers = berth_controllers::Informers::new(client.clone(), stop_rx.clone());
     let controllers = tokio::spawn(berth_controllers::run(
-        client.clone(),
+        informers.clone(),
         node_lifecycle,
         stop_rx.clone(),
     ));
@@ -157,13 +159,13 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
         create_dirs: args.node_mode == NodeMode::Containerd,
     };
     let volume_controller = tokio::spawn(berth_controllers::run_volume_controller(
-        client.clone(),
+        informers.clone(),
         volumes,
         berth_controllers::stopped(stop_rx.clone()),
     ));
 
     let mut workers = vec![tokio::spawn(berth_scheduler::run(
-        client.clone(),
+        informers,
         stop_rx.clone(),
     ))];
     if args.node_mode == NodeMode::Simulated {

@@ -15,6 +15,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 use berth_api::selectors::LabelSelector;
+use berth_informer::{Informer, Informers};
 use futures::{StreamExt, stream};
 use k8s_openapi::api::core::v1::{Endpoints, Node, Pod, Service};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
@@ -36,11 +37,12 @@ type ServiceKey = (String, String);
 
 /// Runs the Endpoints and EndpointSlice controllers until `shutdown` completes.
 pub async fn run_endpoints_controller(
-    client: Client,
+    informers: Informers,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) {
     let (services, services_writer) = reflector::store::<Service>();
-    let (pods, pods_writer) = reflector::store::<Pod>();
+    let client = informers.client().clone();
+    let pods = informers.get::<Pod>();
     let (nodes, nodes_writer) = reflector::store::<Node>();
     let config = watcher::Config::default;
     let service_events = reflector::reflector(
@@ -50,20 +52,13 @@ pub async fn run_endpoints_controller(
     .default_backoff()
     .touched_objects()
     .map(|e| e.map(|s| Changed::Service(Box::new(s))));
-    let pod_events = reflector::reflector(
-        pods_writer,
-        watcher(Api::<Pod>::all(client.clone()), config())
-            .modify(|p| p.metadata.managed_fields = None),
-    )
-    .default_backoff()
-    .filter_map(|event| {
+    let pod_events = pods.subscribe().filter_map(|event| {
         futures::future::ready(match event {
-            Ok(watcher::Event::Apply(pod) | watcher::Event::InitApply(pod)) => {
-                Some(Ok(Changed::Pod(Box::new(pod), false)))
+            watcher::Event::Apply(pod) | watcher::Event::InitApply(pod) => {
+                Some(Ok(Changed::Pod(pod, false)))
             }
-            Ok(watcher::Event::Delete(pod)) => Some(Ok(Changed::Pod(Box::new(pod), true))),
-            Ok(watcher::Event::Init | watcher::Event::InitDone) => None,
-            Err(error) => Some(Err(error)),
+            watcher::Event::Delete(pod) => Some(Ok(Changed::Pod(pod, true))),
+            watcher::Event::Init | watcher::Event::InitDone => None,
         })
     });
     let node_events = reflector::reflector(
@@ -102,11 +97,11 @@ pub async fn run_endpoints_controller(
     let workers = async {
         let synced = futures::future::join3(
             controller.services.wait_until_ready(),
-            controller.pods.wait_until_ready(),
+            controller.pods.synced(),
             controller.nodes.wait_until_ready(),
         )
         .await;
-        if let (Ok(()), Ok(()), Ok(())) = synced {
+        if let (Ok(()), (), Ok(())) = synced {
             futures::future::join_all((0..WORKERS).map(|_| controller.work())).await;
         }
     };
@@ -119,7 +114,7 @@ pub async fn run_endpoints_controller(
 enum Changed {
     Service(Box<Service>),
     /// A pod, and whether it was deleted.
-    Pod(Box<Pod>, bool),
+    Pod(Arc<Pod>, bool),
     Node(Box<Node>),
     Slice(EndpointSlice),
     Endpoints(Endpoints),
@@ -128,7 +123,7 @@ enum Changed {
 struct EndpointsController {
     client: Client,
     services: Store<Service>,
-    pods: Store<Pod>,
+    pods: Informer<Pod>,
     nodes: Store<Node>,
     queue: Arc<WorkQueue<ServiceKey>>,
 }
@@ -177,7 +172,7 @@ impl EndpointsController {
                 Changed::Node(node) => {
                     // Zones only matter when they change; re-sync the services of its pods.
                     let name = node.name_any();
-                    for pod in self.pods.state() {
+                    for pod in self.pods.list() {
                         if pod.spec.as_ref().and_then(|s| s.node_name.as_deref()) == Some(&name) {
                             for service in self.services_selecting(&pod) {
                                 self.queue
@@ -235,7 +230,7 @@ impl EndpointsController {
         };
         let pods: Vec<Arc<Pod>> = self
             .pods
-            .state()
+            .list()
             .into_iter()
             .filter(|p| p.namespace().as_deref() == Some(namespace.as_str()))
             .filter(|p| selector.matches(p.metadata.labels.as_ref().unwrap_or(&Default::default())))

@@ -13,6 +13,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
+use berth_informer::{Informer, Informers};
 use futures::{StreamExt, stream};
 use jiff::Timestamp;
 use k8s_openapi::api::coordination::v1::Lease;
@@ -62,18 +63,19 @@ enum Work {
 enum Changed {
     Node(String),
     Lease(String),
-    Pod(Box<Pod>),
+    Pod(Arc<Pod>),
 }
 
 /// Runs the node lifecycle controller and taint-based eviction until `shutdown` completes.
 pub async fn run_node_lifecycle_controller(
-    client: Client,
+    informers: Informers,
     config: NodeLifecycleConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) {
     let (nodes, nodes_writer) = reflector::store::<Node>();
     let (leases, leases_writer) = reflector::store::<Lease>();
-    let (pods, pods_writer) = reflector::store::<Pod>();
+    let client = informers.client().clone();
+    let pods = informers.get::<Pod>();
     let watch = watcher::Config::default;
     let events = stream::select_all([
         reflector::reflector(
@@ -95,15 +97,16 @@ pub async fn run_node_lifecycle_controller(
         .touched_objects()
         .map(|e| e.map(|l| Changed::Lease(l.name_any())))
         .boxed(),
-        reflector::reflector(
-            pods_writer,
-            watcher(Api::<Pod>::all(client.clone()), watch())
-                .modify(|p| p.metadata.managed_fields = None),
-        )
-        .default_backoff()
-        .touched_objects()
-        .map(|e| e.map(|p| Changed::Pod(Box::new(p))))
-        .boxed(),
+        pods.subscribe()
+            .filter_map(|event| {
+                futures::future::ready(match event {
+                    watcher::Event::Apply(pod)
+                    | watcher::Event::InitApply(pod)
+                    | watcher::Event::Delete(pod) => Some(Ok(Changed::Pod(pod))),
+                    watcher::Event::Init | watcher::Event::InitDone => None,
+                })
+            })
+            .boxed(),
     ]);
     let controller = Arc::new(NodeLifecycle {
         node_events: EventRecorder::new(client.clone(), "node-controller"),
@@ -119,10 +122,10 @@ pub async fn run_node_lifecycle_controller(
         let synced = futures::future::join3(
             controller.nodes.wait_until_ready(),
             controller.leases.wait_until_ready(),
-            controller.pods.wait_until_ready(),
+            controller.pods.synced(),
         )
         .await;
-        if let (Ok(()), Ok(()), Ok(())) = synced {
+        if let (Ok(()), Ok(()), ()) = synced {
             futures::future::join(
                 controller.monitor(),
                 futures::future::join_all((0..WORKERS).map(|_| controller.work())),
@@ -143,7 +146,7 @@ struct NodeLifecycle {
     eviction_events: EventRecorder,
     nodes: Store<Node>,
     leases: Store<Lease>,
-    pods: Store<Pod>,
+    pods: Informer<Pod>,
     queue: Arc<WorkQueue<Work>>,
 }
 
@@ -260,7 +263,7 @@ impl NodeLifecycle {
             info!(ready = ?ready, "node taints updated");
         }
         if has_no_execute_taint(&node) {
-            for pod in self.pods.state() {
+            for pod in self.pods.list() {
                 if node_of(&pod) == Some(name) {
                     self.queue.add(Work::Pod(
                         pod.namespace().unwrap_or_default(),
@@ -274,7 +277,7 @@ impl NodeLifecycle {
 
     /// Upstream `MarkPodsNotReady`: the pods of an unreachable node are not Ready.
     async fn mark_pods_not_ready(&self, node: &str) -> Result<(), Error> {
-        for pod in self.pods.state() {
+        for pod in self.pods.list() {
             if node_of(&pod) != Some(node) || !crate::endpoints::desired::pod_is_ready(&pod) {
                 continue;
             }
@@ -316,7 +319,7 @@ impl NodeLifecycle {
     #[instrument(skip_all, fields(namespace, pod = name))]
     async fn sync_pod(&self, namespace: &str, name: &str) -> Result<(), Error> {
         tracing::Span::current().record("namespace", namespace);
-        let Some(pod) = self.pods.get(&ObjectRef::new(name).within(namespace)) else {
+        let Some(pod) = self.pods.get(namespace, name) else {
             return Ok(());
         };
         if pod.metadata.deletion_timestamp.is_some() {

@@ -24,6 +24,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use berth_api::selectors::LabelSelector;
+use berth_informer::{Informers, key_of};
 use futures::channel::mpsc;
 use futures::{StreamExt, stream};
 use jiff::Timestamp;
@@ -56,7 +57,8 @@ const FIRST_RETRY: Duration = Duration::from_millis(5);
 const MAX_RETRY: Duration = Duration::from_secs(300);
 
 /// Runs the StatefulSet controller until `shutdown` completes.
-pub async fn run(client: Client, shutdown: impl Future<Output = ()> + Send + 'static) {
+pub async fn run(informers: Informers, shutdown: impl Future<Output = ()> + Send + 'static) {
+    let client = informers.client().clone();
     let (sets, set_writer) = reflector::store::<StatefulSet>();
     let (queue, requests) = mpsc::unbounded::<ObjectRef<StatefulSet>>();
     let context = Arc::new(Context {
@@ -68,7 +70,7 @@ pub async fn run(client: Client, shutdown: impl Future<Output = ()> + Send + 'st
         failures: Mutex::default(),
     });
     let follow = follow_watches(
-        client,
+        informers,
         sets.clone(),
         set_writer,
         Arc::clone(&context),
@@ -193,27 +195,20 @@ impl<K: Resource> Index<K> {
     }
 
     /// Applies a watch event; returns the object it replaced or removed.
-    fn apply(&mut self, event: watcher::Event<K>) -> Option<Arc<K>> {
-        fn key<K: Resource>(object: &K) -> (String, String) {
-            let meta = object.meta();
-            (
-                meta.namespace.clone().unwrap_or_default(),
-                meta.name.clone().unwrap_or_default(),
-            )
-        }
+    fn apply(&mut self, event: watcher::Event<Arc<K>>) -> Option<Arc<K>> {
         match event {
             watcher::Event::Init => {
                 self.relist = Some(HashMap::new());
                 None
             }
             watcher::Event::InitApply(object) => {
-                let (namespace, name) = key(&object);
+                let (namespace, name) = key_of(&*object);
                 let old = self.get(&namespace, &name).cloned();
                 self.relist
                     .get_or_insert_with(HashMap::new)
                     .entry(namespace)
                     .or_default()
-                    .insert(name, Arc::new(object));
+                    .insert(name, object);
                 old
             }
             watcher::Event::InitDone => {
@@ -223,14 +218,14 @@ impl<K: Resource> Index<K> {
                 None
             }
             watcher::Event::Apply(object) => {
-                let (namespace, name) = key(&object);
+                let (namespace, name) = key_of(&*object);
                 self.objects
                     .entry(namespace)
                     .or_default()
-                    .insert(name, Arc::new(object))
+                    .insert(name, object)
             }
             watcher::Event::Delete(object) => {
-                let (namespace, name) = key(&object);
+                let (namespace, name) = key_of(&*object);
                 self.objects.get_mut(&namespace)?.remove(&name)
             }
         }
@@ -301,33 +296,22 @@ impl Cache {
 
 /// A watch event of any of the four kinds.
 enum Change {
-    Set(watcher::Event<StatefulSet>),
-    Pod(watcher::Event<Pod>),
-    Claim(watcher::Event<PersistentVolumeClaim>),
-    Revision(watcher::Event<ControllerRevision>),
+    Set(Box<watcher::Event<StatefulSet>>),
+    Pod(watcher::Event<Arc<Pod>>),
+    Claim(watcher::Event<Arc<PersistentVolumeClaim>>),
+    Revision(watcher::Event<Arc<ControllerRevision>>),
 }
 
-fn watch<K>(
-    client: &Client,
-    wrap: fn(watcher::Event<K>) -> Change,
-) -> stream::BoxStream<'static, Change>
-where
-    K: Resource<DynamicType = ()>
-        + Clone
-        + serde::de::DeserializeOwned
-        + std::fmt::Debug
-        + Send
-        + 'static,
-{
-    watcher(Api::<K>::all(client.clone()), watcher::Config::default())
-        // managedFields are half of a pod and no controller reads them.
-        .modify(|o| o.meta_mut().managed_fields = None)
+/// The sets' own watch (pods, claims and revisions come from the shared informers).
+fn watch_sets(client: &Client) -> stream::BoxStream<'static, Change> {
+    watcher(Api::<StatefulSet>::all(client.clone()), watcher::Config::default())
+        .modify(|set| set.metadata.managed_fields = None)
         .default_backoff()
-        .filter_map(move |event| {
+        .filter_map(|event| {
             futures::future::ready(match event {
-                Ok(event) => Some(wrap(event)),
+                Ok(event) => Some(Change::Set(Box::new(event))),
                 Err(error) => {
-                    warn!(kind = %K::kind(&()), %error, "statefulset controller watch failed; retrying");
+                    warn!(%error, "statefulset controller watch failed; retrying");
                     None
                 }
             })
@@ -338,24 +322,32 @@ where
 /// Keeps the cache and the set store current, and queues the sets each change concerns —
 /// after the cache holds the change, so the sync sees it.
 async fn follow_watches(
-    client: Client,
+    informers: Informers,
     sets: Store<StatefulSet>,
     mut set_writer: reflector::store::Writer<StatefulSet>,
     context: Arc<Context>,
     queue: mpsc::UnboundedSender<ObjectRef<StatefulSet>>,
 ) {
     let mut changes = stream::select_all([
-        watch(&client, Change::Set),
-        watch(&client, Change::Pod),
-        watch(&client, Change::Claim),
-        watch(&client, Change::Revision),
+        watch_sets(informers.client()),
+        informers.get::<Pod>().subscribe().map(Change::Pod).boxed(),
+        informers
+            .get::<PersistentVolumeClaim>()
+            .subscribe()
+            .map(Change::Claim)
+            .boxed(),
+        informers
+            .get::<ControllerRevision>()
+            .subscribe()
+            .map(Change::Revision)
+            .boxed(),
     ]);
     while let Some(change) = changes.next().await {
         let mut keys = Vec::new();
         match change {
             Change::Set(event) => {
                 set_writer.apply_watcher_event(&event);
-                match &event {
+                match &*event {
                     watcher::Event::Apply(set) | watcher::Event::InitApply(set) => {
                         keys.push(ObjectRef::from(set));
                     }
@@ -370,7 +362,7 @@ async fn follow_watches(
                 let mut cache = context.cache.write().unwrap_or_else(|p| p.into_inner());
                 let previous = cache.pods.apply(event);
                 drop(cache);
-                for object in current.iter().chain(previous.as_deref()) {
+                for object in current.iter().chain(previous.as_ref()) {
                     keys.extend(sets_concerned(&sets, object.meta(), false));
                 }
             }
@@ -379,7 +371,7 @@ async fn follow_watches(
                 let mut cache = context.cache.write().unwrap_or_else(|p| p.into_inner());
                 let previous = cache.claims.apply(event);
                 drop(cache);
-                for object in current.iter().chain(previous.as_deref()) {
+                for object in current.iter().chain(previous.as_ref()) {
                     keys.extend(sets_concerned(&sets, object.meta(), true));
                 }
             }
@@ -388,7 +380,7 @@ async fn follow_watches(
                 let mut cache = context.cache.write().unwrap_or_else(|p| p.into_inner());
                 let previous = cache.revisions.apply(event);
                 drop(cache);
-                for object in current.iter().chain(previous.as_deref()) {
+                for object in current.iter().chain(previous.as_ref()) {
                     keys.extend(sets_concerned(&sets, object.meta(), false));
                 }
             }
@@ -403,7 +395,7 @@ async fn follow_watches(
     }
 }
 
-fn current_object<K: Clone>(event: &watcher::Event<K>) -> Option<K> {
+fn current_object<K>(event: &watcher::Event<Arc<K>>) -> Option<Arc<K>> {
     match event {
         watcher::Event::Apply(object)
         | watcher::Event::InitApply(object)
@@ -485,18 +477,20 @@ mod tests {
     fn the_cache_relists_and_observes_only_what_a_set_may_touch() {
         let mut cache = Cache::default();
         cache.pods.apply(watcher::Event::Init);
+        cache.pods.apply(watcher::Event::InitApply(Arc::new(pod(
+            "web-0",
+            Some("set-uid"),
+        ))));
         cache
             .pods
-            .apply(watcher::Event::InitApply(pod("web-0", Some("set-uid"))));
+            .apply(watcher::Event::InitApply(Arc::new(pod("web-1", None))));
+        cache.pods.apply(watcher::Event::InitApply(Arc::new(pod(
+            "web-2",
+            Some("other-uid"),
+        ))));
         cache
             .pods
-            .apply(watcher::Event::InitApply(pod("web-1", None)));
-        cache
-            .pods
-            .apply(watcher::Event::InitApply(pod("web-2", Some("other-uid"))));
-        cache
-            .pods
-            .apply(watcher::Event::InitApply(pod("db-0", None)));
+            .apply(watcher::Event::InitApply(Arc::new(pod("db-0", None))));
         assert!(
             cache.pods.namespace("default").next().is_none(),
             "not before InitDone"
@@ -512,8 +506,10 @@ mod tests {
         };
         cache
             .claims
-            .apply(watcher::Event::Apply(claim("www-web-0")));
-        cache.claims.apply(watcher::Event::Apply(claim("www-db-0")));
+            .apply(watcher::Event::Apply(Arc::new(claim("www-web-0"))));
+        cache
+            .claims
+            .apply(watcher::Event::Apply(Arc::new(claim("www-db-0"))));
         let observed = cache.observe(Arc::new(web(2)), Timestamp::now());
         let mut names: Vec<_> = observed
             .pods
@@ -523,7 +519,9 @@ mod tests {
         names.sort();
         assert_eq!(names, ["web-0", "web-1"]);
         assert_eq!(observed.claims.keys().collect::<Vec<_>>(), ["www-web-0"]);
-        let removed = cache.pods.apply(watcher::Event::Delete(pod("web-0", None)));
+        let removed = cache
+            .pods
+            .apply(watcher::Event::Delete(Arc::new(pod("web-0", None))));
         assert!(removed.is_some());
         assert!(cache.pods.get("default", "web-0").is_none());
     }

@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use berth_api::pods::claim_names;
+use berth_informer::{Informer, Informers};
 use futures::{StreamExt, stream};
 use k8s_openapi::api::core::v1::{
     Node, PersistentVolume, PersistentVolumeClaim, PersistentVolumeClaimStatus,
@@ -78,21 +79,22 @@ enum Changed {
     Claim(Box<PersistentVolumeClaim>),
     Volume(Box<PersistentVolume>),
     Class,
-    Pod(Box<Pod>),
+    Pod(Arc<Pod>),
     Node,
 }
 
 /// Runs the binder, provisioner and protection controllers until `shutdown` completes.
 /// Creates the `local-path` StorageClass first if it is missing.
 pub async fn run_volume_controller(
-    client: Client,
+    informers: Informers,
     config: VolumesConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) {
     let (claims, claims_writer) = reflector::store::<PersistentVolumeClaim>();
     let (volumes, volumes_writer) = reflector::store::<PersistentVolume>();
     let (classes, classes_writer) = reflector::store::<StorageClass>();
-    let (pods, pods_writer) = reflector::store::<Pod>();
+    let client = informers.client().clone();
+    let pods = informers.get::<Pod>();
     let (nodes, nodes_writer) = reflector::store::<Node>();
     let watch = watcher::Config::default;
     let events = stream::select_all([
@@ -111,15 +113,16 @@ pub async fn run_volume_controller(
             .touched_objects()
             .map(|e| e.map(|_: StorageClass| Changed::Class))
             .boxed(),
-        reflector::reflector(
-            pods_writer,
-            watcher(Api::<Pod>::all(client.clone()), watch())
-                .modify(|p| p.metadata.managed_fields = None),
-        )
-        .default_backoff()
-        .touched_objects()
-        .map(|e| e.map(|p| Changed::Pod(Box::new(p))))
-        .boxed(),
+        pods.subscribe()
+            .filter_map(|event| {
+                futures::future::ready(match event {
+                    watcher::Event::Apply(pod)
+                    | watcher::Event::InitApply(pod)
+                    | watcher::Event::Delete(pod) => Some(Ok(Changed::Pod(pod))),
+                    watcher::Event::Init | watcher::Event::InitDone => None,
+                })
+            })
+            .boxed(),
         reflector::reflector(nodes_writer, watcher(Api::all(client.clone()), watch()))
             .default_backoff()
             .touched_objects()
@@ -146,11 +149,11 @@ pub async fn run_volume_controller(
             controller.claims.wait_until_ready(),
             controller.volumes.wait_until_ready(),
             controller.classes.wait_until_ready(),
-            controller.pods.wait_until_ready(),
+            controller.pods.synced(),
             controller.nodes.wait_until_ready(),
         )
         .await;
-        if let (Ok(()), Ok(()), Ok(()), Ok(()), Ok(())) = synced {
+        if let (Ok(()), Ok(()), Ok(()), (), Ok(())) = synced {
             futures::future::join_all((0..WORKERS).map(|_| controller.work())).await;
         }
     };
@@ -169,7 +172,7 @@ struct VolumeController {
     claims: Store<PersistentVolumeClaim>,
     volumes: Store<PersistentVolume>,
     classes: Store<StorageClass>,
-    pods: Store<Pod>,
+    pods: Informer<Pod>,
     nodes: Store<Node>,
     queue: Arc<WorkQueue<Work>>,
 }
@@ -383,7 +386,7 @@ impl VolumeController {
         let namespace = claim.namespace().unwrap_or_default();
         let cached: Vec<Arc<Pod>> = self
             .pods
-            .state()
+            .list()
             .into_iter()
             .filter(|p| p.namespace().as_deref() == Some(namespace.as_str()))
             .collect();
