@@ -1,5 +1,6 @@
 //! Helpers over `metadata` of objects held as JSON values.
 
+use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::{Map, Value};
 
 /// `metadata` of an object, created empty if missing.
@@ -115,6 +116,20 @@ pub fn format_micro_time(t: jiff::Timestamp) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn decoding_without_managed_fields_drops_only_them() {
+        let stored = br#"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"a","managedFields":[{"manager":"m","fieldsV1":{"f:spec":{}}}],"labels":{"x":"y"}},"spec":{"managedFields":[1],"containers":[{"name":"c","n":1.5,"b":true,"z":null}]}}"#;
+        let mut expected: Value = serde_json::from_slice(stored).unwrap();
+        metadata_mut(&mut expected).remove("managedFields");
+        assert_eq!(decode_without_managed_fields(stored).unwrap(), expected);
+        assert_eq!(
+            decode_without_managed_fields(b"[1,\"a\"]").unwrap(),
+            serde_json::json!([1, "a"])
+        );
+        assert!(decode_without_managed_fields(b"{\"a\":").is_err());
+        assert!(decode_without_managed_fields(b"{} x").is_err());
+    }
     use serde_json::json;
 
     #[test]
@@ -130,5 +145,89 @@ mod tests {
         let t: jiff::Timestamp = "2026-01-02T03:04:05.123456789Z".parse().unwrap();
         assert_eq!(format_time(t), "2026-01-02T03:04:05Z");
         assert_eq!(format_micro_time(t), "2026-01-02T03:04:05.123456Z");
+    }
+}
+
+/// Decodes an object without `metadata.managedFields`: what Table cells and selectors read,
+/// in about half the time (managedFields are often half of an object's bytes).
+pub fn decode_without_managed_fields(json: &[u8]) -> serde_json::Result<Value> {
+    let mut deserializer = serde_json::Deserializer::from_slice(json);
+    let value = SkipManagedFields { depth: 0 }.deserialize(&mut deserializer)?;
+    deserializer.end()?;
+    Ok(value)
+}
+
+/// A map visitor: at depth 0 (the object) it descends into `metadata`; at depth 1 (the
+/// metadata) it skips `managedFields`.
+#[derive(Clone, Copy)]
+struct SkipManagedFields {
+    depth: u8,
+}
+
+impl<'de> DeserializeSeed<'de> for SkipManagedFields {
+    type Value = Value;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for SkipManagedFields {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Value, A::Error> {
+        let mut map = Map::new();
+        while let Some(key) = access.next_key::<String>()? {
+            match (self.depth, key.as_str()) {
+                (0, "metadata") => {
+                    let metadata = access.next_value_seed(SkipManagedFields { depth: 1 })?;
+                    map.insert(key, metadata);
+                }
+                (1, "managedFields") => {
+                    access.next_value::<IgnoredAny>()?;
+                }
+                _ => {
+                    map.insert(key, access.next_value::<Value>()?);
+                }
+            }
+        }
+        Ok(Value::Object(map))
+    }
+
+    // Anything but a map is decoded as it is.
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut access: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = access.next_element::<Value>()? {
+            items.push(item);
+        }
+        Ok(Value::Array(items))
     }
 }

@@ -126,6 +126,18 @@ pub fn object_value(kv: &KeyValue) -> Value {
     v
 }
 
+/// The stored object as a value without `metadata.managedFields`, for what only reads
+/// (Table cells, selectors): decoding it costs about half as much.
+pub fn object_summary(kv: &KeyValue) -> Value {
+    let mut v = berth_api::meta::decode_without_managed_fields(&kv.value).unwrap_or(Value::Null);
+    berth_api::meta::set_meta(
+        &mut v,
+        "resourceVersion",
+        Value::from(kv.mod_revision.to_string()),
+    );
+    v
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,6 +8,7 @@ use axum::response::Response;
 use berth_api::meta;
 use berth_api::registry::{self, ResourceType};
 use berth_store::{Compare, KeyValue, Op, RangeRequest, TxnResult};
+use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use http_body_util::BodyExt;
 use serde_json::{Map, Value, json};
@@ -15,7 +16,7 @@ use serde_json::{Map, Value, json};
 use crate::AppState;
 use crate::error::{ApiError, ApiResult};
 use crate::request::{FieldValidation, MAX_BODY_BYTES, Query, ResourcePath, decode_body};
-use crate::response::{self, json_response, object_bytes, object_value};
+use crate::response::{self, json_response, object_bytes, object_summary, object_value};
 use crate::strategy;
 use crate::table::{self, Rendering, RowSource};
 
@@ -327,7 +328,7 @@ async fn list(
                 break;
             }
             last_key = Some(kv.key.clone());
-            if filter.is_everything() || filter.matches(&object_value(&kv)) {
+            if filter.is_everything() || filter.matches(&object_summary(&kv)) {
                 items.push(kv);
             }
         }
@@ -348,46 +349,70 @@ async fn list(
     if more && let Some(k) = items.last().map(|kv| kv.key.clone()) {
         list_meta["continue"] = json!(encode_continue(revision, &k));
     }
-    match rendering {
+    let response = match rendering {
         Rendering::Table(opts) => {
-            let rows = items.iter().map(|kv| RowSource::stored(kv));
-            Ok(table_response(
-                StatusCode::OK,
-                table::table(rt, rows, opts, &list_meta, true),
-            ))
+            let head = table::table_head(rt, &list_meta, true);
+            let now = jiff::Timestamp::now();
+            streamed_list(head, items, table::TABLE_TAIL, move |out, kv| {
+                table::write_row(out, rt, RowSource::stored(kv), opts, now);
+            })
         }
         Rendering::Object => {
-            let mut out =
-                Vec::with_capacity(items.iter().map(|kv| kv.value.len() + 40).sum::<usize>() + 256);
-            out.extend_from_slice(b"{\"kind\":");
-            out.extend_from_slice(
+            let mut head = Vec::new();
+            head.extend_from_slice(b"{\"kind\":");
+            head.extend_from_slice(
                 serde_json::to_string(&rt.list_kind())
                     .unwrap_or_default()
                     .as_bytes(),
             );
-            out.extend_from_slice(b",\"apiVersion\":");
-            out.extend_from_slice(
+            head.extend_from_slice(b",\"apiVersion\":");
+            head.extend_from_slice(
                 serde_json::to_string(&rt.api_version())
                     .unwrap_or_default()
                     .as_bytes(),
             );
-            out.extend_from_slice(b",\"metadata\":");
-            out.extend_from_slice(list_meta.to_string().as_bytes());
-            out.extend_from_slice(b",\"items\":[");
-            for (i, kv) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                object_bytes(kv, &mut out);
-            }
-            out.extend_from_slice(b"]}");
-            Ok(response::bytes_response(
-                StatusCode::OK,
-                out,
-                "application/json",
-            ))
+            head.extend_from_slice(b",\"metadata\":");
+            head.extend_from_slice(list_meta.to_string().as_bytes());
+            head.extend_from_slice(b",\"items\":[");
+            streamed_list(head, items, b"]}", |out, kv| object_bytes(kv, out))
         }
-    }
+    };
+    Ok(response)
+}
+
+/// How many items of a list are rendered into one chunk of the response body.
+const LIST_CHUNK_ITEMS: usize = 256;
+
+/// A list response: `head`, the items separated by commas, then `tail`. The items are
+/// rendered a chunk at a time as the connection takes them, so a list of thousands of
+/// objects never exists whole in memory, and a slow reader holds back only the rendering.
+fn streamed_list(
+    head: Vec<u8>,
+    items: Vec<Arc<KeyValue>>,
+    tail: &'static [u8],
+    render: impl Fn(&mut Vec<u8>, &KeyValue) + Send + Sync + 'static,
+) -> Response {
+    let count = items.len();
+    let chunks = (0..count).step_by(LIST_CHUNK_ITEMS).map(move |start| {
+        let mut out = Vec::new();
+        for (index, kv) in items.iter().enumerate().skip(start).take(LIST_CHUNK_ITEMS) {
+            if index > 0 {
+                out.push(b',');
+            }
+            render(&mut out, kv);
+        }
+        Bytes::from(out)
+    });
+    let parts = std::iter::once(Bytes::from(head))
+        .chain(chunks)
+        .chain(std::iter::once(Bytes::from_static(tail)))
+        .map(Ok::<_, std::convert::Infallible>);
+    let mut response = Response::new(Body::from_stream(futures::stream::iter(parts)));
+    response.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/json"),
+    );
+    response
 }
 
 pub fn parse_rv(rv: &str) -> ApiResult<i64> {

@@ -87,15 +87,14 @@ impl<'a> RowSource<'a> {
     /// at a time).
     pub fn stored(kv: &'a KeyValue) -> RowSource<'a> {
         RowSource {
-            object: Cow::Owned(response::object_value(kv)),
+            object: Cow::Owned(response::object_summary(kv)),
             stored: Some(kv),
         }
     }
 }
 
 /// A Table of `rows`, as JSON. `with_columns` is false only for watch events after the
-/// first. The body is written row by row into one buffer: lists of thousands of objects
-/// never exist as a tree of values.
+/// first.
 pub fn table<'a>(
     rt: &ResourceType,
     rows: impl IntoIterator<Item = RowSource<'a>>,
@@ -103,6 +102,23 @@ pub fn table<'a>(
     list_meta: &Value,
     with_columns: bool,
 ) -> Vec<u8> {
+    let mut out = table_head(rt, list_meta, with_columns);
+    let now = jiff::Timestamp::now();
+    for (index, row) in rows.into_iter().enumerate() {
+        if index > 0 {
+            out.push(b',');
+        }
+        write_row(&mut out, rt, row, opts, now);
+    }
+    out.extend_from_slice(TABLE_TAIL);
+    out
+}
+
+/// What closes a Table after its last row.
+pub const TABLE_TAIL: &[u8] = b"]}";
+
+/// A Table up to its first row: the rows and then [`TABLE_TAIL`] follow.
+pub fn table_head(rt: &ResourceType, list_meta: &Value, with_columns: bool) -> Vec<u8> {
     let mut out = Vec::with_capacity(1024);
     out.extend_from_slice(br#"{"kind":"Table","apiVersion":"meta.k8s.io/v1","metadata":"#);
     write_json(&mut out, list_meta);
@@ -117,18 +133,11 @@ pub fn table<'a>(
         out.extend_from_slice(b"null");
     }
     out.extend_from_slice(br#","rows":["#);
-    let now = jiff::Timestamp::now();
-    for (index, row) in rows.into_iter().enumerate() {
-        if index > 0 {
-            out.push(b',');
-        }
-        write_row(&mut out, rt, row, opts, now);
-    }
-    out.extend_from_slice(b"]}");
     out
 }
 
-fn write_row(
+/// One row (`now` is when the Age cells are measured to).
+pub fn write_row(
     out: &mut Vec<u8>,
     rt: &ResourceType,
     row: RowSource<'_>,

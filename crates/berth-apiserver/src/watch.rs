@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 use crate::AppState;
 use crate::error::{ApiError, ApiResult};
 use crate::request::{Query, ResourcePath};
-use crate::response::{object_bytes, object_value};
+use crate::response::{object_bytes, object_summary};
 use crate::rest::{Filter, parse_rv};
 use crate::table::{Rendering, RowSource, table};
 
@@ -223,7 +223,7 @@ struct Encoder {
 /// The stored version decoded, when the filter needs it to decide (a watch without
 /// selectors sends stored bytes as they are).
 fn decode_for(filter: &Filter, kv: &KeyValue) -> Option<Value> {
-    (!filter.is_everything()).then(|| object_value(kv))
+    (!filter.is_everything()).then(|| object_summary(kv))
 }
 
 fn passes(filter: &Filter, decoded: &Option<Value>) -> bool {

@@ -304,19 +304,22 @@ enum Change {
 
 /// The sets' own watch (pods, claims and revisions come from the shared informers).
 fn watch_sets(client: &Client) -> stream::BoxStream<'static, Change> {
-    watcher(Api::<StatefulSet>::all(client.clone()), watcher::Config::default())
-        .modify(|set| set.metadata.managed_fields = None)
-        .default_backoff()
-        .filter_map(|event| {
-            futures::future::ready(match event {
-                Ok(event) => Some(Change::Set(Box::new(event))),
-                Err(error) => {
-                    warn!(%error, "statefulset controller watch failed; retrying");
-                    None
-                }
-            })
+    watcher(
+        Api::<StatefulSet>::all(client.clone()),
+        watcher::Config::default(),
+    )
+    .modify(|set| set.metadata.managed_fields = None)
+    .default_backoff()
+    .filter_map(|event| {
+        futures::future::ready(match event {
+            Ok(event) => Some(Change::Set(Box::new(event))),
+            Err(error) => {
+                warn!(%error, "statefulset controller watch failed; retrying");
+                None
+            }
         })
-        .boxed()
+    })
+    .boxed()
 }
 
 /// Keeps the cache and the set store current, and queues the sets each change concerns —
