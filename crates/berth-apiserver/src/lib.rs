@@ -7,6 +7,7 @@
 mod auth;
 mod discovery;
 pub mod error;
+pub mod event_expiry;
 mod ids;
 mod openapi;
 mod request;

@@ -95,6 +95,14 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
         keep,
     );
     let store: Arc<dyn Store> = sqlite.clone();
+    berth_apiserver::event_expiry::spawn_event_expiry(
+        Arc::downgrade(&store),
+        env_ms(
+            "BERTH_EVENT_TTL_MS",
+            berth_apiserver::event_expiry::DEFAULT_EVENT_TTL.as_millis() as u64,
+        ),
+        env_ms("BERTH_EVENT_EXPIRY_INTERVAL_MS", 60_000),
+    );
 
     let material = berth_apiserver::tls::load_or_generate(dir).context("preparing certificates")?;
     let tls = berth_apiserver::tls::server_config(&material)?;
