@@ -206,6 +206,18 @@ where
         .boxed()
 }
 
+/// Whether a pod event can make another, unschedulable pod fit: only placed pods use
+/// resources and ports and count for affinity, so a pending pod arriving or changing is
+/// not a reason to retry every unschedulable pod (upstream moves them on assigned-pod
+/// events only).
+fn may_make_others_fit(change: &Change<Arc<Pod>>) -> bool {
+    match change {
+        Change::Relisted(_) => true,
+        Change::Applied(pod) | Change::Deleted(pod) => is_bound(pod),
+        Change::None => false,
+    }
+}
+
 /// Whether the default scheduler should place this pod.
 fn is_ours(pod: &Pod) -> bool {
     let Some(spec) = &pod.spec else {
@@ -346,13 +358,22 @@ impl Scheduler {
     /// Each `apply_*` takes one watch event into the picture and says whether anything
     /// changed that could make a failed pod fit now.
     fn apply_pods(&mut self, event: WatchEvent<Arc<Pod>>) -> bool {
-        match self.pods.feed(event) {
+        let change = self.pods.feed(event);
+        // A pending pod deleted while its placement was assumed frees that node too.
+        let assumed = match &change {
+            Change::Deleted(pod) => self
+                .cluster
+                .is_assumed(pod.metadata.uid.as_deref().unwrap_or_default()),
+            _ => false,
+        };
+        let moves_others = assumed || may_make_others_fit(&change);
+        match change {
             Change::Relisted(pods) => self.relist_pods(pods),
             Change::Applied(pod) => self.pod_changed(pod),
             Change::Deleted(pod) => self.pod_deleted(&pod),
-            Change::None => return false,
+            Change::None => {}
         }
-        true
+        moves_others
     }
 
     fn apply_nodes(&mut self, event: WatchEvent<Node>) -> bool {
@@ -836,6 +857,21 @@ mod tests {
         let mut failed = pod("p", "");
         failed.status.as_mut().unwrap().phase = Some("Failed".into());
         assert!(!is_ours(&failed), "finished");
+    }
+
+    #[test]
+    fn only_placed_pods_release_unschedulable_ones() {
+        let pending = Arc::new(pod("p", ""));
+        let placed = Arc::new(bound(pod("q", ""), "n1"));
+        assert!(!may_make_others_fit(&Change::Applied(pending.clone())));
+        assert!(!may_make_others_fit(&Change::Deleted(pending)));
+        assert!(may_make_others_fit(&Change::Applied(placed.clone())));
+        assert!(
+            may_make_others_fit(&Change::Deleted(placed)),
+            "frees its node"
+        );
+        assert!(may_make_others_fit(&Change::Relisted(Vec::new())));
+        assert!(!may_make_others_fit(&Change::None));
     }
 
     #[test]
