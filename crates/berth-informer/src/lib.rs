@@ -166,6 +166,19 @@ impl<K: Kind> Informer<K> {
         })
     }
 
+    /// The objects of every change from now on, applied or deleted (for components that
+    /// only need to know what to look at again).
+    pub fn touched_objects(&self) -> impl Stream<Item = Arc<K>> + Send + 'static {
+        self.subscribe().filter_map(|event| {
+            futures::future::ready(match event {
+                Event::Apply(object) | Event::InitApply(object) | Event::Delete(object) => {
+                    Some(object)
+                }
+                Event::Init | Event::InitDone => None,
+            })
+        })
+    }
+
     /// The cached object, if any.
     pub fn get(&self, namespace: &str, name: &str) -> Option<Arc<K>> {
         let cache = self
@@ -400,6 +413,27 @@ mod tests {
         );
         assert!(informer.get("ns", "a").is_none());
         assert!(informer.get("ns", "b").is_some());
+    }
+
+    #[tokio::test]
+    async fn touched_objects_are_those_applied_or_deleted() {
+        let informer = Informer::<Pod>::default();
+        let mut touched = Box::pin(informer.touched_objects());
+        for event in [
+            Event::Init,
+            Event::InitApply(pod("a", "1")),
+            Event::InitDone,
+            Event::Apply(pod("b", "2")),
+            Event::Delete(pod("a", "1")),
+        ] {
+            informer.publish(event);
+        }
+        let mut seen = Vec::new();
+        for _ in 0..3 {
+            let object = touched.next().await.expect("an object");
+            seen.push(object.metadata.name.clone().unwrap_or_default());
+        }
+        assert_eq!(seen, ["a", "b", "a"]);
     }
 
     #[tokio::test]

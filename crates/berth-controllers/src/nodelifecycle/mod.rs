@@ -97,15 +97,8 @@ pub async fn run_node_lifecycle_controller(
         .touched_objects()
         .map(|e| e.map(|l| Changed::Lease(l.name_any())))
         .boxed(),
-        pods.subscribe()
-            .filter_map(|event| {
-                futures::future::ready(match event {
-                    watcher::Event::Apply(pod)
-                    | watcher::Event::InitApply(pod)
-                    | watcher::Event::Delete(pod) => Some(Ok(Changed::Pod(pod))),
-                    watcher::Event::Init | watcher::Event::InitDone => None,
-                })
-            })
+        pods.touched_objects()
+            .map(|pod| Ok(Changed::Pod(pod)))
             .boxed(),
     ]);
     let controller = Arc::new(NodeLifecycle {

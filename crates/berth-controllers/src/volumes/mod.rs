@@ -113,15 +113,8 @@ pub async fn run_volume_controller(
             .touched_objects()
             .map(|e| e.map(|_: StorageClass| Changed::Class))
             .boxed(),
-        pods.subscribe()
-            .filter_map(|event| {
-                futures::future::ready(match event {
-                    watcher::Event::Apply(pod)
-                    | watcher::Event::InitApply(pod)
-                    | watcher::Event::Delete(pod) => Some(Ok(Changed::Pod(pod))),
-                    watcher::Event::Init | watcher::Event::InitDone => None,
-                })
-            })
+        pods.touched_objects()
+            .map(|pod| Ok(Changed::Pod(pod)))
             .boxed(),
         reflector::reflector(nodes_writer, watcher(Api::all(client.clone()), watch()))
             .default_backoff()
