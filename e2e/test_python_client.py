@@ -101,18 +101,23 @@ def test_pagination_with_limit_and_continue(server, namespace):
     first = api.list_namespaced_config_map(namespace, limit=3)
     assert [i.metadata.name for i in first.items] == names[:3]
     assert first.metadata._continue
+    assert first.metadata.remaining_item_count == 4
     # An object created after the first page does not show up in later pages: the whole
     # list is served at the first page's resourceVersion.
     api.create_namespaced_config_map(namespace, cm("page-99"))
     seen = [i.metadata.name for i in first.items]
     token = first.metadata._continue
+    remaining = []
     while token:
         page = api.list_namespaced_config_map(namespace, limit=3, _continue=token)
         assert len(page.items) <= 3
         assert page.metadata.resource_version == first.metadata.resource_version
         seen += [i.metadata.name for i in page.items]
         token = page.metadata._continue
+        remaining.append(page.metadata.remaining_item_count)
     assert seen == names
+    # What is left is counted at the list's resourceVersion; the last page has no count.
+    assert remaining == [1, None]
 
 
 def test_list_with_label_selector_and_limit(server, namespace):
@@ -127,6 +132,8 @@ def test_list_with_label_selector_and_limit(server, namespace):
         page = api.list_namespaced_config_map(namespace, label_selector="even=true", limit=2,
                                               _continue=token)
         collected += [i.metadata.name for i in page.items]
+        # Upstream does not count what remains when a selector filters the list.
+        assert page.metadata.remaining_item_count is None
         token = page.metadata._continue
         if not token:
             break

@@ -93,15 +93,18 @@ def test_silent_node_goes_unknown_and_tainted_then_evicts(quick_lifecycle_server
              "effect": "NoExecute", "tolerationSeconds": 1}])
         server.kubectl("create", "-n", namespace, "-f", "-", input=dump(victim))
 
-        def unknown():
+        # Like upstream's node lifecycle controller, the condition and the taints are two
+        # separate writes: wait until both are there.
+        def unknown_and_tainted():
             got = json.loads(server.kubectl("get", "node", name, "-o", "json").stdout)
             ready = [c for c in got["status"].get("conditions", []) if c["type"] == "Ready"]
-            return got if ready and ready[0]["status"] == "Unknown" else None
-        got = wait_until(unknown, timeout=30, what="Ready=Unknown")
+            tainted = got.get("spec", {}).get("taints")
+            return got if ready and ready[0]["status"] == "Unknown" and tainted else None
+        got = wait_until(unknown_and_tainted, timeout=30, what="Ready=Unknown and taints")
         ready = [c for c in got["status"]["conditions"] if c["type"] == "Ready"][0]
         assert ready["reason"] == "NodeStatusUnknown"
         assert ready["message"] == "Kubelet stopped posting node status."
-        taints = {(t["key"], t["effect"]) for t in got["spec"].get("taints", [])}
+        taints = {(t["key"], t["effect"]) for t in got["spec"]["taints"]}
         assert ("node.kubernetes.io/unreachable", "NoExecute") in taints
         assert ("node.kubernetes.io/unreachable", "NoSchedule") in taints
         status = server.kubectl("get", "node", name, "--no-headers").stdout.split()[1]

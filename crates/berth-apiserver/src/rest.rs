@@ -304,6 +304,9 @@ async fn list(
     let mut items: Vec<Arc<KeyValue>> = Vec::new();
     let mut more = false;
     let mut last_key = None;
+    // Keys in the range after the first page's start, known when one unfiltered read serves
+    // the page (upstream sets remainingItemCount only for lists without selectors).
+    let mut in_range = None;
     loop {
         let want = if limit == 0 {
             0
@@ -321,6 +324,9 @@ async fn list(
                 other => other.into(),
             })?;
         revision = Some(res.revision);
+        if filter.is_everything() {
+            in_range = Some(res.count);
+        }
         let exhausted = !res.more;
         for kv in res.kvs {
             if limit != 0 && items.len() == limit {
@@ -348,6 +354,9 @@ async fn list(
     let mut list_meta = json!({"resourceVersion": revision.to_string()});
     if more && let Some(k) = items.last().map(|kv| kv.key.clone()) {
         list_meta["continue"] = json!(encode_continue(revision, &k));
+        if let Some(count) = in_range {
+            list_meta["remainingItemCount"] = json!(count.saturating_sub(items.len()));
+        }
     }
     let response = match rendering {
         Rendering::Table(opts) => {

@@ -306,6 +306,7 @@ async fn range_by_prefix(store: &dyn Store) {
         (vec!["p/a", "p/b"], true),
         "limit cuts and says more"
     );
+    assert_eq!(page.count, 3, "the count ignores the limit");
 
     let rest = store
         .range(RangeRequest {
@@ -321,6 +322,7 @@ async fn range_by_prefix(store: &dyn Store) {
         (vec!["p/c"], false),
         "start_after continues the list"
     );
+    assert_eq!(rest.count, 1, "the count starts after start_after");
 
     let exact = store
         .range(RangeRequest {
@@ -379,6 +381,7 @@ async fn range_and_get_at_old_revisions(store: &dyn Store) {
         vec![kv("h/a", "a2", r1, r3), kv("h/c", "c1", r5, r5)]
     );
     assert!(first.more);
+    assert_eq!(first.count, 3, "counted at the revision read");
     let second = store
         .range(RangeRequest {
             limit: 2,
@@ -388,8 +391,8 @@ async fn range_and_get_at_old_revisions(store: &dyn Store) {
         .await
         .unwrap();
     assert_eq!(
-        (second.kvs, second.more),
-        (vec![kv("h/d", "d1", r5, r5)], false)
+        (second.kvs, second.more, second.count),
+        (vec![kv("h/d", "d1", r5, r5)], false, 1)
     );
 
     assert_eq!(

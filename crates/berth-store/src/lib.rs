@@ -98,6 +98,9 @@ pub struct RangeResult {
     pub revision: i64,
     /// More keys follow the last one returned (the limit cut the list).
     pub more: bool,
+    /// How many keys the range holds (after `start_after`) whatever the limit, as etcd's
+    /// `count`: lists report what remains after a page from it.
+    pub count: usize,
 }
 
 /// Parameters of a range read over the keys that start with `prefix`.

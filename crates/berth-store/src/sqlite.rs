@@ -438,7 +438,7 @@ impl Drop for SqliteStore {
 fn range_live(
     live: &BTreeMap<String, Arc<KeyValue>>,
     req: &RangeRequest,
-) -> (Vec<Arc<KeyValue>>, bool) {
+) -> (Vec<Arc<KeyValue>>, usize) {
     let lower = match &req.start_after {
         Some(after) if *after >= req.prefix => Bound::Excluded(after.as_str()),
         _ => Bound::Included(req.prefix.as_str()),
@@ -446,15 +446,15 @@ fn range_live(
     let mut matching = live
         .range::<str, _>((lower, Bound::Unbounded))
         .take_while(|(key, _)| key.starts_with(&req.prefix))
-        .map(|(_, kv)| kv.clone());
+        .map(|(_, kv)| kv);
     let limit = if req.limit == 0 {
         usize::MAX
     } else {
         req.limit
     };
-    let kvs: Vec<_> = matching.by_ref().take(limit).collect();
-    let more = matching.next().is_some();
-    (kvs, more)
+    let kvs: Vec<_> = matching.by_ref().take(limit).cloned().collect();
+    let count = kvs.len() + matching.count();
+    (kvs, count)
 }
 
 #[async_trait]
@@ -487,25 +487,27 @@ impl Store for SqliteStore {
             match req.revision {
                 Some(at) if !SqliteStore::check_readable(&state, at)? => at,
                 _ => {
-                    let (kvs, more) = range_live(&state.live, &req);
+                    let (kvs, count) = range_live(&state.live, &req);
                     return Ok(RangeResult {
+                        more: count > kvs.len(),
                         kvs,
                         revision: state.revision,
-                        more,
+                        count,
                     });
                 }
             }
         };
         let bounds = KeyBounds::new(&req.prefix, req.start_after.as_deref());
         let limit = req.limit;
-        let (kvs, more) = self
+        let (kvs, count) = self
             .shared
             .read_database(move |conn| sql::range_at(conn, &bounds, at, limit))
             .await?;
         Ok(RangeResult {
+            more: count > kvs.len(),
             kvs,
             revision: at,
-            more,
+            count,
         })
     }
 
@@ -708,10 +710,10 @@ mod unit_tests {
             .map(|k| (k.to_string(), kv(k)))
             .collect();
         let keys = |req: RangeRequest| {
-            let (kvs, more) = range_live(&live, &req);
+            let (kvs, count) = range_live(&live, &req);
             (
                 kvs.iter().map(|kv| kv.key.clone()).collect::<Vec<_>>(),
-                more,
+                count,
             )
         };
         let prefix = |p: &str| RangeRequest {
@@ -720,14 +722,15 @@ mod unit_tests {
         };
         assert_eq!(
             keys(prefix("p/")),
-            (vec!["p/a".into(), "p/b".into(), "p/c".into()], false)
+            (vec!["p/a".into(), "p/b".into(), "p/c".into()], 3)
         );
         assert_eq!(
             keys(RangeRequest {
                 limit: 2,
                 ..prefix("p/")
             }),
-            (vec!["p/a".into(), "p/b".into()], true)
+            (vec!["p/a".into(), "p/b".into()], 3),
+            "the count ignores the limit"
         );
         assert_eq!(
             keys(RangeRequest {
@@ -735,7 +738,8 @@ mod unit_tests {
                 start_after: Some("p/b".into()),
                 ..prefix("p/")
             }),
-            (vec!["p/c".into()], false)
+            (vec!["p/c".into()], 1),
+            "and counts from start_after"
         );
         assert_eq!(
             keys(RangeRequest {
@@ -743,7 +747,7 @@ mod unit_tests {
                 limit: 1,
                 ..prefix("p/")
             }),
-            (vec!["p/a".into()], true)
+            (vec!["p/a".into()], 3)
         );
         assert_eq!(keys(prefix("")).0.len(), 5);
     }

@@ -189,13 +189,10 @@ fn latest_versions(
     // newest when no later one exists at or below `revision`.
     let sql = format!(
         "SELECT l.key, l.value, l.create_revision, l.revision FROM log AS l
-         WHERE l.key {} ?1 AND l.key < ?2 AND l.revision <= ?3
-           AND NOT EXISTS (SELECT 1 FROM log AS n
-                           WHERE n.key = l.key AND n.revision > l.revision AND n.revision <= ?3)
-           AND l.deleted = 0
+         WHERE {}
          ORDER BY l.key
          LIMIT ?4",
-        bounds.lower_operator()
+        newest_live_at(bounds)
     );
     let limit = if limit == 0 {
         -1
@@ -228,20 +225,51 @@ fn latest_versions(
 }
 
 /// Keys within `bounds` as of `revision`: up to `limit` (0 = all) and whether more follow.
+/// The SQL condition on `log AS l` for the newest version at or below revision `?3` of each
+/// live key in the bounds `?1`..`?2`.
+fn newest_live_at(bounds: &KeyBounds) -> String {
+    format!(
+        "l.key {} ?1 AND l.key < ?2 AND l.revision <= ?3
+           AND NOT EXISTS (SELECT 1 FROM log AS n
+                           WHERE n.key = l.key AND n.revision > l.revision AND n.revision <= ?3)
+           AND l.deleted = 0",
+        bounds.lower_operator()
+    )
+}
+
+/// How many live keys the bounds hold at `revision`.
+fn count_at(conn: &Connection, bounds: &KeyBounds, revision: i64) -> Result<usize> {
+    let sql = format!(
+        "SELECT COUNT(*) FROM log AS l WHERE {}",
+        newest_live_at(bounds)
+    );
+    let count: i64 = conn
+        .prepare_cached(&sql)?
+        .query_row(params![bounds.lower, bounds.upper, revision], |row| {
+            row.get(0)
+        })?;
+    Ok(usize::try_from(count).unwrap_or_default())
+}
+
 pub(super) fn range_at(
     conn: &mut Connection,
     bounds: &KeyBounds,
     revision: i64,
     limit: usize,
-) -> Result<(Vec<Arc<KeyValue>>, bool)> {
+) -> Result<(Vec<Arc<KeyValue>>, usize)> {
     let tx = conn.transaction()?;
     check_not_compacted(&tx, revision)?;
     let fetch = if limit == 0 { 0 } else { limit + 1 };
     let mut kvs = latest_versions(&tx, bounds, revision, fetch)?;
     let more = limit != 0 && kvs.len() > limit;
-    kvs.truncate(if more { limit } else { kvs.len() });
+    let count = if more {
+        kvs.truncate(limit);
+        count_at(&tx, bounds, revision)?
+    } else {
+        kvs.len()
+    };
     tx.commit()?;
-    Ok((kvs, more))
+    Ok((kvs, count))
 }
 
 /// One key as of `revision`.
