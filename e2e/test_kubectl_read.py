@@ -337,6 +337,22 @@ def test_explain_prints_field_documentation(server):
     assert re.search(r"^\s+type\s+<string>$", out, re.M), out
 
 
+def test_explain_from_openapi_v2(server):
+    out = server.kubectl("explain", "--output=plaintext-openapiv2",
+                         "statefulset.spec.updateStrategy").stdout
+    assert re.search(r"^KIND:\s+StatefulSet$", out, re.M), out
+    assert re.search(r"^VERSION:\s+apps/v1$", out, re.M), out
+    assert re.search(r"^RESOURCE:\s+updateStrategy <Object>$", out, re.M), out
+    assert re.search(r"^\s+rollingUpdate\s+<Object>$", out, re.M), out
+    flat = " ".join(out.split())
+    assert "Type indicates the type of the StatefulSetUpdateStrategy." in flat, out
+    raw = json.loads(server.kubectl("get", "--raw", "/openapi/v2").stdout)
+    assert raw["swagger"] == "2.0"
+    pod = raw["definitions"]["io.k8s.api.core.v1.Pod"]
+    assert pod["x-kubernetes-group-version-kind"] == [{"group": "", "version": "v1", "kind": "Pod"}]
+    assert pod["properties"]["spec"]["$ref"] == "#/definitions/io.k8s.api.core.v1.PodSpec"
+
+
 def test_explain_recursive_top_level(server):
     out = server.kubectl("explain", "pods", "--recursive").stdout
     assert re.search(r"^KIND:\s+Pod$", out, re.M), out

@@ -10,6 +10,7 @@ pub mod error;
 pub mod event_expiry;
 mod ids;
 mod openapi;
+mod openapi_v2;
 mod request;
 mod response;
 mod rest;
@@ -210,35 +211,17 @@ async fn route(state: &Arc<AppState>, req: Request) -> Result<Response, ApiError
     }
 }
 
-/// A minimal OpenAPI v2 document: berth publishes its schemas through OpenAPI v3. kubectl
-/// still fetches v2 (as gnostic protobuf) to validate `kind: List` files client-side; with
-/// no v2 definitions it leaves those items to the server's strict field validation.
+/// `GET /openapi/v2`: gnostic protobuf for kubectl, JSON for everyone else.
 fn openapi_v2(accept: &str) -> Response {
-    const TITLE: &[u8] = b"berth";
-    const VERSION: &[u8] = b"v1.37.0";
-    if accept.contains("protobuf") {
-        // openapi_v2.Document { swagger = 1: "2.0", info = 2: Info { title = 1, version = 2 } }
-        let mut info = vec![0x0a, TITLE.len() as u8];
-        info.extend_from_slice(TITLE);
-        info.extend_from_slice(&[0x12, VERSION.len() as u8]);
-        info.extend_from_slice(VERSION);
-        let mut doc = vec![0x0a, 3];
-        doc.extend_from_slice(b"2.0");
-        doc.extend_from_slice(&[0x12, info.len() as u8]);
-        doc.extend_from_slice(&info);
-        return response::bytes_response(
-            StatusCode::OK,
-            doc,
-            "application/com.github.proto-openapi.spec.v2.v1.0+protobuf",
-        );
-    }
-    let doc = serde_json::json!({
-        "swagger": "2.0",
-        "info": {"title": "berth", "version": "v1.37.0"},
-        "paths": {},
-        "definitions": {},
-    });
-    response::json_response(StatusCode::OK, &doc)
+    let (body, content_type) = if accept.contains("protobuf") {
+        (
+            openapi_v2::protobuf_bytes(),
+            openapi_v2::PROTOBUF_CONTENT_TYPE,
+        )
+    } else {
+        (openapi_v2::json_bytes(), "application/json")
+    };
+    response::bytes_response(StatusCode::OK, body, content_type)
 }
 
 fn discovery_response(

@@ -7,8 +7,8 @@
 //! kubectl to leave validation to the server), and client-side apply (see
 //! [`PATCH_BODY_TYPES`]).
 //!
-//! OpenAPI v2 (`/openapi/v2`) is not served: kubectl asks for it only as gnostic protobuf and
-//! only when v3 is missing.
+//! OpenAPI v2 (`/openapi/v2`) is derived from these documents' schemas: see
+//! [`crate::openapi_v2`].
 
 use std::sync::{Arc, LazyLock, OnceLock};
 
@@ -98,6 +98,38 @@ pub fn v3_document(path: &str) -> Option<Arc<Vec<u8>>> {
         .iter()
         .find(|d| d.path == path)
         .map(|d| d.get().0.clone())
+}
+
+/// The component schemas of every group/version's document, by name. Schemas shared by
+/// several documents (`DeleteOptions`, `WatchEvent`) list every document's kinds.
+pub fn all_schemas() -> Map<String, Value> {
+    const GVK: &str = "x-kubernetes-group-version-kind";
+    let mut all = Map::new();
+    for doc in DOCUMENTS.iter() {
+        let mut parsed: Value =
+            serde_json::from_slice(&doc.get().0).expect("the document was serialised from JSON");
+        let Some(Value::Object(schemas)) = parsed["components"].get_mut("schemas").map(Value::take)
+        else {
+            continue;
+        };
+        for (name, schema) in schemas {
+            match all.get_mut(&name) {
+                None => {
+                    all.insert(name, schema);
+                }
+                Some(known) => {
+                    for kind in schema[GVK].as_array().into_iter().flatten() {
+                        if let Some(Value::Array(kinds)) = known.get_mut(GVK)
+                            && !kinds.contains(kind)
+                        {
+                            kinds.push(kind.clone());
+                        }
+                    }
+                }
+            }
+        }
+    }
+    all
 }
 
 /// How one group/version names itself in operation ids and tags.

@@ -15,8 +15,12 @@ pub fn json_response(code: StatusCode, body: &Value) -> Response {
     )
 }
 
-pub fn bytes_response(code: StatusCode, body: Vec<u8>, content_type: &'static str) -> Response {
-    let mut r = Response::new(Body::from(body));
+pub fn bytes_response(
+    code: StatusCode,
+    body: impl Into<Body>,
+    content_type: &'static str,
+) -> Response {
+    let mut r = Response::new(body.into());
     *r.status_mut() = code;
     r.headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
