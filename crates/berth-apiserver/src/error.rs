@@ -60,8 +60,19 @@ pub enum ApiError {
     Unprocessable(String),
     #[error("Unauthorized")]
     Unauthorized,
-    #[error("{0}")]
-    Forbidden(String),
+    #[error("{} \"{name}\" is forbidden: {reason}", .rt.qualified_plural())]
+    Forbidden {
+        rt: &'static ResourceType,
+        name: String,
+        reason: String,
+    },
+    /// A create in a namespace being deleted; controllers look for the cause.
+    #[error("{} \"{name}\" is forbidden: unable to create new content in namespace {namespace} because it is being terminated", .rt.qualified_plural())]
+    NamespaceTerminating {
+        rt: &'static ResourceType,
+        name: String,
+        namespace: String,
+    },
     #[error("the server does not allow this method on the requested resource")]
     MethodNotAllowed,
     #[error("{0}")]
@@ -74,8 +85,13 @@ pub enum ApiError {
     NotAcceptable(String),
     #[error("Internal error occurred: {0}")]
     Internal(String),
+    /// A 500 without a reason: upstream's answer to errors it does not classify, such as a
+    /// server-side apply of fields the schema does not declare.
     #[error("{0}")]
-    Timeout(String),
+    Unclassified(String),
+    /// A read asked for a resourceVersion the store did not reach in time.
+    #[error("Timeout: Too large resource version: {requested}, current: {current}")]
+    TooLargeResourceVersion { requested: i64, current: i64 },
 }
 
 fn not_found_message(rt: &ResourceType, name: &str) -> String {
@@ -89,6 +105,17 @@ impl ApiError {
             group: rt.group.to_string(),
             kind_only: rt.kind.to_string(),
             name: name.to_string(),
+            errors,
+        }
+    }
+
+    /// A 422 for request options (`ListOptions`, `PatchOptions`, ...) of `meta.k8s.io`.
+    pub fn invalid_options(kind: &str, errors: Vec<FieldError>) -> ApiError {
+        ApiError::Invalid {
+            kind: format!("{kind}.meta.k8s.io"),
+            group: "meta.k8s.io".into(),
+            kind_only: kind.to_string(),
+            name: String::new(),
             errors,
         }
     }
@@ -124,14 +151,16 @@ impl ApiError {
             }
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
-            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::Forbidden { .. } | ApiError::NamespaceTerminating { .. } => {
+                StatusCode::FORBIDDEN
+            }
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Expired(_) => StatusCode::GONE,
             ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::NotAcceptable(_) => StatusCode::NOT_ACCEPTABLE,
-            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-            ApiError::Timeout(_) => StatusCode::GATEWAY_TIMEOUT,
+            ApiError::Internal(_) | ApiError::Unclassified(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::TooLargeResourceVersion { .. } => StatusCode::GATEWAY_TIMEOUT,
         }
     }
 
@@ -145,14 +174,15 @@ impl ApiError {
             ApiError::Invalid { .. } | ApiError::Unprocessable(_) => "Invalid",
             ApiError::BadRequest(_) => "BadRequest",
             ApiError::Unauthorized => "Unauthorized",
-            ApiError::Forbidden(_) => "Forbidden",
+            ApiError::Forbidden { .. } | ApiError::NamespaceTerminating { .. } => "Forbidden",
             ApiError::MethodNotAllowed => "MethodNotAllowed",
             ApiError::Expired(_) => "Expired",
             ApiError::TooLarge(_) => "RequestEntityTooLarge",
             ApiError::UnsupportedMediaType(_) => "UnsupportedMediaType",
             ApiError::NotAcceptable(_) => "NotAcceptable",
             ApiError::Internal(_) => "InternalError",
-            ApiError::Timeout(_) => "Timeout",
+            ApiError::Unclassified(_) => "",
+            ApiError::TooLargeResourceVersion { .. } => "Timeout",
         }
     }
 
@@ -167,7 +197,8 @@ impl ApiError {
         match self {
             ApiError::NotFound { rt, name }
             | ApiError::AlreadyExists { rt, name }
-            | ApiError::Conflict { rt, name, .. } => Some(named(rt, name)),
+            | ApiError::Conflict { rt, name, .. }
+            | ApiError::Forbidden { rt, name, .. } => Some(named(rt, name)),
             ApiError::ConflictRaw {
                 rt, name, causes, ..
             } => {
@@ -186,7 +217,24 @@ impl ApiError {
                 }
                 Some(d)
             }
-            ApiError::NoRoute => Some(json!({})),
+            ApiError::NoRoute | ApiError::MethodNotAllowed => Some(json!({})),
+            ApiError::NamespaceTerminating {
+                rt,
+                name,
+                namespace,
+            } => {
+                let mut d = named(rt, name);
+                d["causes"] = json!([{
+                    "reason": "NamespaceTerminating",
+                    "message": format!("namespace {namespace} is being terminated"),
+                    "field": "metadata.namespace",
+                }]);
+                Some(d)
+            }
+            ApiError::TooLargeResourceVersion { .. } => Some(json!({
+                "causes": [{"reason": "ResourceVersionTooLarge", "message": "Too large resource version"}],
+                "retryAfterSeconds": 1,
+            })),
             ApiError::Invalid {
                 group,
                 kind_only,
@@ -219,6 +267,9 @@ impl ApiError {
             "reason": self.reason(),
             "code": self.code().as_u16(),
         });
+        if self.reason().is_empty() {
+            s.as_object_mut().map(|o| o.remove("reason"));
+        }
         if let Some(d) = self.details() {
             s["details"] = d;
         }
@@ -244,9 +295,9 @@ impl From<berth_store::Error> for ApiError {
             } => ApiError::Expired(format!(
                 "too old resource version: {requested} ({compacted})"
             )),
-            berth_store::Error::FutureRevision { requested, current } => ApiError::Timeout(
-                format!("Too large resource version: {requested}, current: {current}"),
-            ),
+            berth_store::Error::FutureRevision { requested, current } => {
+                ApiError::TooLargeResourceVersion { requested, current }
+            }
             other => ApiError::Internal(other.to_string()),
         }
     }

@@ -9,6 +9,7 @@ mod discovery;
 pub mod error;
 pub mod event_expiry;
 mod ids;
+mod list_options;
 mod openapi;
 mod openapi_v2;
 mod request;

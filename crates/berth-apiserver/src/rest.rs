@@ -15,10 +15,80 @@ use serde_json::{Map, Value, json};
 
 use crate::AppState;
 use crate::error::{ApiError, ApiResult};
+use crate::list_options;
 use crate::request::{FieldValidation, MAX_BODY_BYTES, Query, ResourcePath, decode_body};
 use crate::response::{self, json_response, object_bytes, object_summary, object_value};
 use crate::strategy;
 use crate::table::{self, Rendering, RowSource};
+
+/// Server-side apply refuses fields the kind's schema does not declare whatever
+/// `fieldValidation` says, as upstream's typed conversion of the patch does.
+fn undeclared_fields_check(rp: &ResourcePath, name: &str, patch: &Value) -> ApiResult<()> {
+    let mut undeclared = Vec::new();
+    // Decoding errors are reported later, with the patch's other checks.
+    let _ = rp
+        .rt
+        .codec
+        .normalize(patch.clone(), false, &mut |path| undeclared.push(path));
+    if undeclared.is_empty() {
+        return Ok(());
+    }
+    let errors: Vec<String> = undeclared
+        .iter()
+        .map(|path| format!(".{path}: field not declared in schema"))
+        .collect();
+    let errors = match errors.as_slice() {
+        [one] => one.clone(),
+        many => format!("errors:\n  {}", many.join("\n  ")),
+    };
+    let object = match rp.namespace.as_deref() {
+        Some(ns) if rp.rt.namespaced => format!("{ns}/{name}"),
+        _ => name.to_string(),
+    };
+    Err(ApiError::Unclassified(format!(
+        "failed to create typed patch object ({object}; {}, Kind={}): {errors}",
+        if rp.rt.group.is_empty() {
+            format!("/{}", rp.rt.version)
+        } else {
+            rp.rt.api_version()
+        },
+        rp.rt.kind
+    )))
+}
+
+/// Upstream's limit on a `fieldManager` name.
+const MAX_FIELD_MANAGER_LEN: usize = 128;
+
+/// What is wrong with the `fieldManager` parameter of a write.
+fn field_manager_errors(q: &Query) -> Vec<berth_api::FieldError> {
+    let manager = q.get("fieldManager").unwrap_or_default();
+    let mut errors = Vec::new();
+    if manager.len() > MAX_FIELD_MANAGER_LEN {
+        errors.push(berth_api::validation::meta::too_long(
+            &berth_api::field_error::Path::new("fieldManager"),
+            MAX_FIELD_MANAGER_LEN,
+        ));
+    }
+    for (position, c) in manager.chars().enumerate() {
+        if c.is_control() {
+            errors.push(berth_api::FieldError::invalid(
+                "fieldManager",
+                manager,
+                format!(
+                    "invalid character U+{:04X} (at position {position})",
+                    c as u32
+                ),
+            ));
+        }
+    }
+    errors
+}
+
+/// Namespaces the lifecycle admission of upstream refuses to delete.
+const IMMORTAL_NAMESPACES: &[&str] = &["default", "kube-system", "kube-public"];
+
+/// How much of `generateName` a generated name keeps (63 minus 5 random characters).
+const MAX_GENERATE_NAME_PREFIX: usize = 58;
 
 /// How many times a write that lost a compare-and-swap race is retried (patch, status, scale).
 const MAX_UPDATE_ATTEMPTS: usize = 16;
@@ -47,6 +117,10 @@ pub async fn handle(
         }
         (&Method::GET, None, None) => list(state, &rp, &query, rendering).await,
         (&Method::GET, Some(name), None | Some("status")) => {
+            if let Some(rv) = query.get("resourceVersion").filter(|rv| !rv.is_empty()) {
+                let rv = list_options::parse_resource_version(rv)?;
+                list_options::wait_until_fresh(state, rv).await?;
+            }
             let kv = get_kv(state, rt, rp.namespace.as_deref(), name).await?;
             render_one(rt, &kv, rendering, StatusCode::OK)
         }
@@ -91,7 +165,10 @@ pub async fn handle(
             let opts = DeleteOptions::parse(&query, content_type(&headers), &body)?;
             delete(state, rt, rp.namespace.as_deref(), name, &opts).await
         }
-        (&Method::DELETE, None, None) if rt.collection_delete => {
+        // Across all namespaces a namespaced kind only lists and watches.
+        (&Method::DELETE, None, None)
+            if rt.collection_delete && (!rt.namespaced || rp.namespace.is_some()) =>
+        {
             let body = read_body(body).await?;
             let opts = DeleteOptions::parse(&query, content_type(&headers), &body)?;
             delete_collection(state, &rp, &query, &opts).await
@@ -281,6 +358,7 @@ async fn list(
     rendering: Rendering,
 ) -> ApiResult<Response> {
     let rt = rp.rt;
+    list_options::check(q, false)?;
     let filter = Filter::from_query(rt, q)?;
     let limit = q
         .int("limit")?
@@ -288,18 +366,30 @@ async fn list(
         .map(|l| l as usize)
         .unwrap_or(0);
     let prefix = rt.list_prefix(rp.namespace.as_deref());
+    let requested_rv = q.get("resourceVersion").filter(|rv| !rv.is_empty());
     let (mut revision, mut start_after) = match q.get("continue").filter(|c| !c.is_empty()) {
+        Some(_) if requested_rv.is_some() => {
+            return Err(ApiError::BadRequest(
+                "specifying resource version is not allowed when using continue".into(),
+            ));
+        }
         Some(token) => {
             let (rv, start) = decode_continue(token)?;
             (Some(rv), Some(start))
         }
-        None => {
-            let rv = match (q.get("resourceVersion"), q.get("resourceVersionMatch")) {
-                (Some(rv), Some("Exact")) if !rv.is_empty() => Some(parse_rv(rv)?),
-                _ => None,
-            };
-            (rv, None)
-        }
+        None => match requested_rv {
+            None => (None, None),
+            Some(rv) => {
+                let rv = list_options::parse_resource_version(rv)?;
+                if q.get("resourceVersionMatch") == Some("Exact") {
+                    (Some(rv), None)
+                } else {
+                    // "Not older than": the newest state serves, once the store has it.
+                    list_options::wait_until_fresh(state, rv).await?;
+                    (None, None)
+                }
+            }
+        },
     };
     let mut items: Vec<Arc<KeyValue>> = Vec::new();
     let mut more = false;
@@ -424,13 +514,6 @@ fn streamed_list(
     response
 }
 
-pub fn parse_rv(rv: &str) -> ApiResult<i64> {
-    rv.parse::<i64>()
-        .ok()
-        .filter(|r| *r >= 0)
-        .ok_or_else(|| ApiError::BadRequest(format!("invalid resource version: {rv:?}")))
-}
-
 // ---------------------------------------------------------------------------------------------
 // Create
 
@@ -546,8 +629,9 @@ fn now() -> jiff::Timestamp {
 /// Refuses new objects in a missing or terminating namespace.
 async fn check_namespace_open(
     state: &AppState,
-    rt: &ResourceType,
+    rt: &'static ResourceType,
     ns: Option<&str>,
+    name: &str,
 ) -> ApiResult<()> {
     let (Some(ns), true) = (ns, rt.namespaced) else {
         return Ok(());
@@ -555,11 +639,11 @@ async fn check_namespace_open(
     let namespaces = registry::find("", "v1", "namespaces").expect("namespaces are registered");
     match state.store.get(&namespaces.key(None, ns), None).await? {
         None => Err(ApiError::namespace_not_found(ns)),
-        Some(kv) if meta::is_deleting(&object_value(&kv)) => Err(ApiError::Forbidden(format!(
-            "{} \"{}\" is forbidden: unable to create new content in namespace {ns} because it is being terminated",
-            rt.qualified_plural(),
-            "",
-        ))),
+        Some(kv) if meta::is_deleting(&object_value(&kv)) => Err(ApiError::NamespaceTerminating {
+            rt,
+            name: name.to_string(),
+            namespace: ns.to_string(),
+        }),
         Some(_) => Ok(()),
     }
 }
@@ -578,6 +662,10 @@ async fn create(
     check_type_meta(rt, &mut obj)?;
     let fv = FieldValidation::from_query(q)?;
     let dry_run = q.dry_run()?;
+    let option_errors = field_manager_errors(q);
+    if !option_errors.is_empty() {
+        return Err(ApiError::invalid_options("CreateOptions", option_errors));
+    }
     let (mut obj, warnings) = normalize(rt, obj, fv)?;
     // Namespace: the URL's, which a body may repeat but not contradict.
     let ns = rp.namespace.clone();
@@ -597,7 +685,12 @@ async fn create(
     if meta::name(&obj).is_none()
         && let Some(prefix) = meta::meta_str(&obj, "generateName")
     {
-        let generated = format!("{prefix}{}", crate::ids::name_suffix());
+        // Like upstream's name generator: at most 58 characters of prefix, 5 random.
+        let cut = prefix
+            .char_indices()
+            .nth(MAX_GENERATE_NAME_PREFIX)
+            .map_or(prefix.len(), |(at, _)| at);
+        let generated = format!("{}{}", &prefix[..cut], crate::ids::name_suffix());
         meta::set_meta(&mut obj, "name", Value::from(generated));
     }
     let name = meta::name(&obj).unwrap_or_default().to_string();
@@ -611,14 +704,7 @@ async fn create(
             )],
         ));
     }
-    check_namespace_open(state, rt, ns.as_deref()).await.map_err(|e| match e {
-        ApiError::Forbidden(_) => ApiError::Forbidden(format!(
-            "{} \"{name}\" is forbidden: unable to create new content in namespace {} because it is being terminated",
-            rt.qualified_plural(),
-            ns.as_deref().unwrap_or_default()
-        )),
-        other => other,
-    })?;
+    check_namespace_open(state, rt, ns.as_deref(), &name).await?;
     // Upstream's storage refuses a create that carries a resourceVersion.
     if meta::resource_version(&obj)
         .and_then(|rv| rv.parse::<u64>().ok())
@@ -666,7 +752,11 @@ async fn create(
         None,
     );
     let obj = with_type_meta(rt, &obj);
+    let key = rt.key(ns.as_deref(), &name);
     if dry_run {
+        if state.store.get(&key, None).await?.is_some() {
+            return Err(ApiError::AlreadyExists { rt, name });
+        }
         return Ok(respond_value(
             rt,
             &obj,
@@ -675,7 +765,6 @@ async fn create(
             &warnings,
         ));
     }
-    let key = rt.key(ns.as_deref(), &name);
     let bytes = canonical_bytes(rt, &obj);
     match state
         .store
@@ -830,6 +919,19 @@ pub async fn update_object(
             Target::Finalize => strategy::finalize_only(&old, &new),
             Target::Whole => new,
         };
+        if let Some(uid) = meta::uid(&new).filter(|uid| !uid.is_empty())
+            && Some(uid) != meta::uid(&old)
+        {
+            return Err(ApiError::invalid(
+                rt,
+                name,
+                vec![berth_api::FieldError::invalid(
+                    "metadata.uid",
+                    uid,
+                    "field is immutable",
+                )],
+            ));
+        }
         for f in [
             "uid",
             "creationTimestamp",
@@ -983,6 +1085,10 @@ async fn replace(
         return strategy::update_scale(state, rp, name, body, q).await;
     }
     check_type_meta(rt, &mut body)?;
+    let option_errors = field_manager_errors(q);
+    if !option_errors.is_empty() {
+        return Err(ApiError::invalid_options("UpdateOptions", option_errors));
+    }
     let rv = meta::resource_version(&body).map(str::to_string);
     if rv.is_none() && !strategy::allow_unconditional_update(rt) {
         return Err(ApiError::invalid(
@@ -1005,7 +1111,20 @@ async fn replace(
         q,
         &HeaderMap::new(),
         "Update",
-        |_| {
+        |current| {
+            // A uid in the body is a precondition, as upstream's update takes it.
+            if let (Some(wanted), Some(current)) = (meta::uid(&body), current) {
+                let actual = meta::uid(current).unwrap_or_default();
+                if !wanted.is_empty() && wanted != actual {
+                    return Err(ApiError::Conflict {
+                        rt,
+                        name: name.to_string(),
+                        detail: format!(
+                            "Precondition failed: UID in precondition: {wanted}, UID in object meta: {actual}"
+                        ),
+                    });
+                }
+            }
             Ok(Requested {
                 object: body.clone(),
                 precondition_rv: rv.clone(),
@@ -1059,14 +1178,27 @@ async fn patch(
         _ => serde_json::from_slice::<Value>(body)
             .map_err(|e| ApiError::BadRequest(format!("error decoding patch: {e}")))?,
     };
+    if patch_kind == crate::strategy::PatchKind::Apply {
+        undeclared_fields_check(rp, name, &patch_doc)?;
+    }
     let target = Target::from_sub(sub);
     let manager = q.get("fieldManager").map(str::to_string);
-    if patch_kind == crate::strategy::PatchKind::Apply
-        && manager.as_deref().unwrap_or("").is_empty()
-    {
-        return Err(ApiError::BadRequest(
-            "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is required for apply patch".into(),
+    let mut option_errors = field_manager_errors(q);
+    if patch_kind == crate::strategy::PatchKind::Apply {
+        if manager.as_deref().unwrap_or("").is_empty() {
+            option_errors.push(berth_api::FieldError::required(
+                "fieldManager",
+                "is required for apply patch",
+            ));
+        }
+    } else if q.get("force").is_some() {
+        option_errors.push(berth_api::FieldError::forbidden(
+            "force",
+            "may not be specified for non-apply patch",
         ));
+    }
+    if !option_errors.is_empty() {
+        return Err(ApiError::invalid_options("PatchOptions", option_errors));
     }
     let force = q.flag("force");
     let operation = if patch_kind == crate::strategy::PatchKind::Apply {
@@ -1089,6 +1221,7 @@ async fn patch(
                 .and_then(|m| m.get("resourceVersion"))
                 .and_then(Value::as_str)
                 .map(str::to_string);
+            let mut precondition_rv = precondition_rv;
             let object = match current {
                 Some(cur) => strategy::apply_patch(
                     rt,
@@ -1115,6 +1248,12 @@ async fn patch(
                     });
                 }
             };
+            // A patch that changes metadata.resourceVersion (a JSON patch can) makes it a
+            // precondition, as upstream's store compares the patched object's version.
+            let patched_rv = meta::resource_version(&object);
+            if patched_rv.is_some_and(|rv| current.and_then(meta::resource_version) != Some(rv)) {
+                precondition_rv = patched_rv.map(str::to_string);
+            }
             Ok(Requested {
                 object,
                 precondition_rv,
@@ -1150,6 +1289,8 @@ pub struct DeleteOptions {
     pub precondition_uid: Option<String>,
     pub precondition_rv: Option<String>,
     pub dry_run: bool,
+    /// The deprecated `orphanDependents`, as given.
+    pub orphan_dependents: Option<bool>,
 }
 
 impl DeleteOptions {
@@ -1160,12 +1301,11 @@ impl DeleteOptions {
         };
         o.grace_period_seconds = q.int("gracePeriodSeconds")?;
         o.propagation_policy = q.get("propagationPolicy").map(str::to_string);
-        if let Some(orphan) = q.get("orphanDependents")
-            && orphan == "true"
-            && o.propagation_policy.is_none()
-        {
-            o.propagation_policy = Some("Orphan".into());
-        }
+        o.orphan_dependents = match q.get("orphanDependents") {
+            Some("true") => Some(true),
+            Some("false") => Some(false),
+            _ => None,
+        };
         if !body.iter().all(u8::is_ascii_whitespace) {
             let v = decode_body("DeleteOptions", content_type, body)?;
             if let Some(g) = v.get("gracePeriodSeconds").and_then(Value::as_i64) {
@@ -1174,10 +1314,8 @@ impl DeleteOptions {
             if let Some(p) = v.get("propagationPolicy").and_then(Value::as_str) {
                 o.propagation_policy = Some(p.to_string());
             }
-            if v.get("orphanDependents").and_then(Value::as_bool) == Some(true)
-                && o.propagation_policy.is_none()
-            {
-                o.propagation_policy = Some("Orphan".into());
+            if let Some(orphan) = v.get("orphanDependents").and_then(Value::as_bool) {
+                o.orphan_dependents = Some(orphan);
             }
             if let Some(p) = v.get("preconditions") {
                 o.precondition_uid = p.get("uid").and_then(Value::as_str).map(str::to_string);
@@ -1192,20 +1330,20 @@ impl DeleteOptions {
                 o.dry_run = true;
             }
         }
+        if o.orphan_dependents == Some(true) && o.propagation_policy.is_none() {
+            o.propagation_policy = Some("Orphan".into());
+        }
         if let Some(p) = &o.propagation_policy
             && !matches!(p.as_str(), "Orphan" | "Background" | "Foreground")
         {
-            return Err(ApiError::Invalid {
-                kind: "DeleteOptions.meta.k8s.io".into(),
-                group: "meta.k8s.io".into(),
-                kind_only: "DeleteOptions".into(),
-                name: String::new(),
-                errors: vec![berth_api::FieldError::not_supported(
+            return Err(ApiError::invalid_options(
+                "DeleteOptions",
+                vec![berth_api::FieldError::not_supported(
                     "propagationPolicy",
                     p.as_str(),
                     &["Foreground", "Background", "Orphan", "nil"],
                 )],
-            });
+            ));
         }
         if o.grace_period_seconds.is_some_and(|g| g < 0) {
             o.grace_period_seconds = Some(1);
@@ -1221,6 +1359,13 @@ pub async fn delete(
     name: &str,
     opts: &DeleteOptions,
 ) -> ApiResult<Response> {
+    if rt.kind == "Namespace" && IMMORTAL_NAMESPACES.contains(&name) {
+        return Err(ApiError::Forbidden {
+            rt,
+            name: name.to_string(),
+            reason: "this namespace may not be deleted".into(),
+        });
+    }
     let key = rt.key(ns, name);
     for _ in 0..MAX_UPDATE_ATTEMPTS {
         let kv = get_kv(state, rt, ns, name).await?;
@@ -1255,7 +1400,8 @@ pub async fn delete(
                 (Op::Delete { key: key.clone() }, obj.clone(), StatusCode::OK)
             }
             strategy::DeleteDecision::Mark(marked) => {
-                let code = if opts.propagation_policy.as_deref() == Some("Foreground") {
+                // Upstream answers 202 only to the deprecated `orphanDependents: false`.
+                let code = if opts.orphan_dependents == Some(false) {
                     StatusCode::ACCEPTED
                 } else {
                     StatusCode::OK

@@ -16,9 +16,10 @@ use serde_json::{Value, json};
 
 use crate::AppState;
 use crate::error::{ApiError, ApiResult};
+use crate::list_options;
 use crate::request::{Query, ResourcePath};
 use crate::response::{object_bytes, object_summary};
-use crate::rest::{Filter, parse_rv};
+use crate::rest::Filter;
 use crate::table::{Rendering, RowSource, table};
 
 /// Upstream keeps a watch open between 30 and 60 minutes unless told otherwise.
@@ -38,17 +39,6 @@ enum Start {
     After(i64),
 }
 
-/// A 422 for watch options that cannot go together, as upstream words it.
-fn invalid_list_options(field: &str, detail: &str) -> ApiError {
-    ApiError::Invalid {
-        kind: "ListOptions.meta.k8s.io".into(),
-        group: "meta.k8s.io".into(),
-        kind_only: "ListOptions".into(),
-        name: String::new(),
-        errors: vec![berth_api::FieldError::forbidden(field, detail)],
-    }
-}
-
 fn params(state: &AppState, q: &Query) -> ApiResult<WatchParams> {
     let rv = q.get("resourceVersion").filter(|s| !s.is_empty());
     let send_initial = match q.get("sendInitialEvents") {
@@ -57,23 +47,10 @@ fn params(state: &AppState, q: &Query) -> ApiResult<WatchParams> {
         _ => None,
     };
     let bookmarks = q.flag("allowWatchBookmarks");
-    if send_initial.is_some() {
-        if q.get("resourceVersionMatch") != Some("NotOlderThan") {
-            return Err(invalid_list_options(
-                "resourceVersionMatch",
-                "sendInitialEvents requires setting resourceVersionMatch to NotOlderThan",
-            ));
-        }
-        if send_initial == Some(true) && !bookmarks {
-            return Err(invalid_list_options(
-                "allowWatchBookmarks",
-                "sendInitialEvents requires setting allowWatchBookmarks to true",
-            ));
-        }
-    }
+    list_options::check(q, true)?;
     let start = match (send_initial, rv) {
         (Some(true), _) | (None, None) | (None, Some("0")) => Start::CurrentState,
-        (_, Some(rv)) => Start::After(parse_rv(rv)?),
+        (_, Some(rv)) => Start::After(list_options::parse_resource_version(rv)?),
         (Some(false), None) => Start::After(state.store.current_revision()),
     };
     let timeout = match q.int("timeoutSeconds")? {
@@ -83,7 +60,7 @@ fn params(state: &AppState, q: &Query) -> ApiResult<WatchParams> {
     Ok(WatchParams {
         start,
         bookmarks,
-        initial_events_end: send_initial == Some(true),
+        initial_events_end: send_initial == Some(true) && bookmarks,
         timeout,
     })
 }

@@ -304,7 +304,8 @@ pub fn validate_config_map(cm: &ConfigMap) -> Vec<FieldError> {
         total += value.0.len();
     }
     if total > MAX_SECRET_SIZE {
-        errs.push(too_long(&Path::default(), MAX_SECRET_SIZE));
+        // Upstream's path here is `field.NewPath("")`, which prints as `[]`.
+        errs.push(too_long(&Path::new("[]"), MAX_SECRET_SIZE));
     }
     errs
 }
@@ -980,7 +981,7 @@ mod tests {
         );
         assert_eq!(
             messages(&validate_config_map(&big)),
-            vec!["Too long: may not be more than 1048576 bytes"]
+            vec!["[]: Too long: may not be more than 1048576 bytes"]
         );
         let old: ConfigMap =
             object(json!({"metadata": {"name": "cfg"}, "data": {"a": "1"}, "immutable": true}));

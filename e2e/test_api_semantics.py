@@ -1,0 +1,234 @@
+"""Request rules a client relies on beyond plain CRUD: which collection verbs exist where,
+preconditions, immortal namespaces, request options and their 4xx/5xx answers."""
+
+import json
+import time
+
+from util import configmap, dump, status_body, statefulset, unique_name
+
+
+def cm_url(server, namespace, name=""):
+    base = server.url(f"/api/v1/namespaces/{namespace}/configmaps")
+    return f"{base}/{name}" if name else base
+
+
+def test_collection_delete_across_namespaces_is_405_and_deletes_nothing(server, namespace):
+    session = server.session()
+    name = unique_name("keep")
+    assert session.post(cm_url(server, namespace), json=configmap(name), timeout=10).status_code == 201
+    for path in ["/api/v1/configmaps", "/apis/apps/v1/statefulsets", "/api/v1/pods?dryRun=All"]:
+        resp = session.delete(server.url(path), timeout=10)
+        assert resp.status_code == 405, resp.text
+        status = status_body(resp)
+        assert status["reason"] == "MethodNotAllowed"
+        assert status["message"] == "the server does not allow this method on the requested resource"
+    assert session.get(cm_url(server, namespace, name), timeout=10).status_code == 200
+
+
+def test_system_namespaces_may_not_be_deleted(server):
+    for ns in ["default", "kube-system", "kube-public"]:
+        result = server.kubectl("delete", "namespace", ns, check=False)
+        assert result.returncode == 1
+        assert result.stderr.strip() == (
+            f'Error from server (Forbidden): namespaces "{ns}" is forbidden: '
+            "this namespace may not be deleted"
+        )
+        got = json.loads(server.kubectl("get", "namespace", ns, "-o", "json").stdout)
+        assert "deletionTimestamp" not in got["metadata"]
+        assert got["status"]["phase"] == "Active"
+
+
+def test_server_dry_run_create_of_an_existing_object_is_409(server, namespace):
+    server.kubectl("create", "configmap", "dry", "-n", namespace, "--from-literal=a=b")
+    result = server.kubectl("create", "configmap", "dry", "-n", namespace, "--from-literal=a=c",
+                            "--dry-run=server", check=False)
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        'error: failed to create configmap: configmaps "dry" already exists'
+    )
+
+
+def test_uid_in_an_update_is_a_precondition_and_immutable_in_a_patch(server, namespace):
+    session = server.session()
+    name = unique_name("uid")
+    created = session.post(cm_url(server, namespace), json=configmap(name, {"a": "1"}), timeout=10)
+    uid = created.json()["metadata"]["uid"]
+    body = created.json()
+    body["metadata"]["uid"] = "0a1b2c3d-0000-0000-0000-000000000000"
+    body["data"] = {"a": "2"}
+    resp = session.put(cm_url(server, namespace, name), json=body, timeout=10)
+    assert resp.status_code == 409, resp.text
+    assert status_body(resp)["message"] == (
+        f'Operation cannot be fulfilled on configmaps "{name}": Precondition failed: '
+        f"UID in precondition: 0a1b2c3d-0000-0000-0000-000000000000, UID in object meta: {uid}"
+    )
+    resp = session.patch(cm_url(server, namespace, name), data=json.dumps({"metadata": {"uid": "abc"}}),
+                         headers={"Content-Type": "application/merge-patch+json"}, timeout=10)
+    assert resp.status_code == 422, resp.text
+    assert status_body(resp)["message"] == (
+        f'ConfigMap "{name}" is invalid: metadata.uid: Invalid value: "abc": field is immutable'
+    )
+    got = session.get(cm_url(server, namespace, name), timeout=10).json()
+    assert got["metadata"]["uid"] == uid and got["data"] == {"a": "1"}
+
+
+def test_json_patch_with_a_stale_resource_version_is_409(server, namespace):
+    session = server.session()
+    name = unique_name("jp")
+    session.post(cm_url(server, namespace), json=configmap(name, {"a": "1"}), timeout=10)
+    session.patch(cm_url(server, namespace, name), data=json.dumps({"data": {"a": "2"}}),
+                  headers={"Content-Type": "application/merge-patch+json"}, timeout=10)
+    ops = [{"op": "replace", "path": "/metadata/resourceVersion", "value": "1"},
+           {"op": "replace", "path": "/data/a", "value": "9"}]
+    resp = session.patch(cm_url(server, namespace, name), data=json.dumps(ops),
+                         headers={"Content-Type": "application/json-patch+json"}, timeout=10)
+    assert resp.status_code == 409, resp.text
+    assert status_body(resp)["reason"] == "Conflict"
+    assert session.get(cm_url(server, namespace, name), timeout=10).json()["data"] == {"a": "2"}
+
+
+def test_foreground_delete_answers_200_with_the_object(server, namespace):
+    session = server.session()
+    url = server.url(f"/apis/apps/v1/namespaces/{namespace}/statefulsets")
+    assert session.post(url, json=statefulset("fg", replicas=0), timeout=10).status_code == 201
+    resp = session.delete(f"{url}/fg", params={"propagationPolicy": "Foreground"}, timeout=10)
+    assert resp.status_code == 200, resp.text
+    # The owner stays, marked, until the garbage collector has removed its dependents.
+    assert resp.json()["metadata"]["finalizers"] == ["foregroundDeletion"]
+
+
+def test_create_in_a_terminating_namespace_is_403_with_its_cause(server):
+    ns = unique_name("dying")
+    server.kubectl("create", "namespace", ns)
+    server.kubectl("create", "-n", ns, "-f", "-",
+                   input=dump(configmap("held", finalizers=["example.com/hold"])))
+    server.kubectl("delete", "namespace", ns, "--wait=false")
+    try:
+        session = server.session()
+        resp = session.post(cm_url(server, ns), json=configmap("new"), timeout=10)
+        assert resp.status_code == 403, resp.text
+        status = status_body(resp)
+        assert status["message"] == (
+            f'configmaps "new" is forbidden: unable to create new content in namespace {ns} '
+            "because it is being terminated"
+        )
+        assert status["details"] == {
+            "name": "new", "kind": "configmaps",
+            "causes": [{"reason": "NamespaceTerminating",
+                        "message": f"namespace {ns} is being terminated",
+                        "field": "metadata.namespace"}],
+        }
+    finally:
+        server.kubectl("patch", "cm", "held", "-n", ns, "--type=merge",
+                       "-p", '{"metadata":{"finalizers":null}}')
+
+
+def test_generate_name_keeps_at_most_58_characters_of_prefix(server, namespace):
+    body = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"generateName": "x" * 250}}
+    resp = server.session().post(cm_url(server, namespace), json=body, timeout=10)
+    assert resp.status_code == 201, resp.text
+    name = resp.json()["metadata"]["name"]
+    assert len(name) == 63 and name.startswith("x" * 58)
+
+
+def test_list_options_are_validated_like_upstream(server, namespace):
+    session = server.session()
+    url = cm_url(server, namespace)
+
+    def status_of(params, code):
+        resp = session.get(url, params=params, timeout=10)
+        assert resp.status_code == code, resp.text
+        return status_body(resp)
+
+    assert status_of({"resourceVersionMatch": "Exact"}, 422)["message"] == (
+        'ListOptions.meta.k8s.io "" is invalid: resourceVersionMatch: Forbidden: '
+        "resourceVersionMatch is forbidden unless resourceVersion is provided"
+    )
+    assert status_of({"sendInitialEvents": "true"}, 422)["message"] == (
+        'ListOptions.meta.k8s.io "" is invalid: sendInitialEvents: Forbidden: '
+        "sendInitialEvents is forbidden for list"
+    )
+    watch = status_of({"watch": "1", "resourceVersion": "0",
+                       "resourceVersionMatch": "NotOlderThan"}, 422)
+    assert watch["details"]["causes"] == [{
+        "reason": "FieldValueForbidden", "field": "resourceVersionMatch",
+        "message": "Forbidden: resourceVersionMatch is forbidden for watch unless "
+                   "sendInitialEvents is provided"}]
+    assert status_of({"resourceVersion": "abc"}, 400)["message"] == (
+        'invalid resource version: resourceVersion: Invalid value: "abc": '
+        'strconv.ParseUint: parsing "abc": invalid syntax'
+    )
+    for i in range(3):
+        session.post(url, json=configmap(f"opt-{i}"), timeout=10)
+    token = session.get(url, params={"limit": 1}, timeout=10).json()["metadata"]["continue"]
+    assert status_of({"continue": token, "resourceVersion": "5"}, 400)["message"] == (
+        "specifying resource version is not allowed when using continue"
+    )
+
+
+def test_a_resource_version_from_the_future_times_out_with_504(server, namespace):
+    session = server.session()
+    current = int(session.get(cm_url(server, namespace), timeout=10).json()["metadata"]["resourceVersion"])
+    started = time.monotonic()
+    resp = session.get(cm_url(server, namespace), params={"resourceVersion": current + 1000}, timeout=20)
+    waited = time.monotonic() - started
+    assert resp.status_code == 504, resp.text
+    status = status_body(resp)
+    assert status["reason"] == "Timeout"
+    assert status["message"].startswith(f"Timeout: Too large resource version: {current + 1000}, current: ")
+    assert status["details"]["causes"] == [
+        {"reason": "ResourceVersionTooLarge", "message": "Too large resource version"}]
+    assert waited >= 2.5
+    # A version the store already has is served at once.
+    assert session.get(cm_url(server, namespace), params={"resourceVersion": current},
+                       timeout=10).status_code == 200
+
+
+def test_patch_options_are_validated_like_upstream(server, namespace):
+    session = server.session()
+    name = unique_name("po")
+    session.post(cm_url(server, namespace), json=configmap(name), timeout=10)
+    resp = session.patch(cm_url(server, namespace, name), data=dump(configmap(name)),
+                         headers={"Content-Type": "application/apply-patch+yaml"}, timeout=10)
+    assert resp.status_code == 422, resp.text
+    assert status_body(resp)["message"] == (
+        'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: '
+        "is required for apply patch"
+    )
+    resp = session.patch(cm_url(server, namespace, name), params={"force": "true"},
+                         data=json.dumps({"data": {"a": "b"}}),
+                         headers={"Content-Type": "application/merge-patch+json"}, timeout=10)
+    assert resp.status_code == 422, resp.text
+    assert status_body(resp)["message"] == (
+        'PatchOptions.meta.k8s.io "" is invalid: force: Forbidden: '
+        "may not be specified for non-apply patch"
+    )
+    resp = session.post(cm_url(server, namespace), params={"fieldManager": "m" * 129},
+                        json=configmap(unique_name("po")), timeout=10)
+    assert resp.status_code == 422, resp.text
+    assert status_body(resp)["message"] == (
+        'CreateOptions.meta.k8s.io "" is invalid: fieldManager: Too long: '
+        "may not be more than 128 bytes"
+    )
+
+
+def test_server_side_apply_refuses_undeclared_fields(server, namespace):
+    body = configmap("ssa-unknown", {"a": "b"})
+    body["zzz"] = {"q": 1}
+    resp = server.session().patch(
+        cm_url(server, namespace, "ssa-unknown"), data=json.dumps(body),
+        params={"fieldManager": "m", "fieldValidation": "Ignore"},
+        headers={"Content-Type": "application/apply-patch+yaml"}, timeout=10)
+    assert resp.status_code == 500, resp.text
+    status = status_body(resp)
+    assert "reason" not in status
+    assert status["message"] == (
+        f"failed to create typed patch object ({namespace}/ssa-unknown; /v1, Kind=ConfigMap): "
+        ".zzz: field not declared in schema"
+    )
+    result = server.kubectl("apply", "--server-side", "-n", namespace, "-f", "-",
+                            input=dump(body), check=False)
+    assert result.returncode == 1
+    assert "field not declared in schema" in result.stderr, result.stderr
+    assert server.kubectl("get", "cm", "ssa-unknown", "-n", namespace,
+                          check=False).returncode == 1
