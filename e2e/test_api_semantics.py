@@ -232,3 +232,63 @@ def test_server_side_apply_refuses_undeclared_fields(server, namespace):
     assert "field not declared in schema" in result.stderr, result.stderr
     assert server.kubectl("get", "cm", "ssa-unknown", "-n", namespace,
                           check=False).returncode == 1
+
+
+def test_node_ports_and_cluster_ips_are_allocated_and_checked(server, namespace):
+    server.kubectl("create", "service", "nodeport", "np1", "-n", namespace, "--tcp=80:8080")
+    np1 = json.loads(server.kubectl("get", "svc", "np1", "-n", namespace, "-o", "json").stdout)
+    node_port = np1["spec"]["ports"][0]["nodePort"]
+    assert 30000 <= node_port <= 32767
+    ports = server.kubectl("get", "svc", "np1", "-n", namespace, "--no-headers").stdout.split()[4]
+    assert ports == f"80:{node_port}/TCP"
+
+    taken = server.kubectl("create", "service", "nodeport", "np2", "-n", namespace,
+                           "--tcp=80:8080", f"--node-port={node_port}", check=False)
+    assert taken.returncode == 1
+    assert taken.stderr.strip() == (
+        'error: failed to create NodePort service: Service "np2" is invalid: '
+        f"spec.ports[0].nodePort: Invalid value: {node_port}: provided port is already allocated"
+    )
+    out_of_range = server.kubectl("create", "service", "nodeport", "np3", "-n", namespace,
+                                  "--tcp=80:8080", "--node-port=80", check=False)
+    assert out_of_range.returncode == 1
+    assert ("spec.ports[0].nodePort: Invalid value: 80: provided port is not in the valid "
+            "range. The range of valid ports is 30000-32767") in out_of_range.stderr
+
+    bad_ip = server.kubectl("create", "service", "clusterip", "badip", "-n", namespace,
+                            "--clusterip=1.2.3.4", "--tcp=80", check=False)
+    assert bad_ip.returncode == 1
+    assert ("failed to allocate IP 1.2.3.4: the provided IP (1.2.3.4) is not in the valid "
+            "range. The range of valid IPs is 10.96.0.0/12") in bad_ip.stderr
+
+    # Turning a ClusterIP service into a NodePort one allocates its node port; later
+    # updates that leave it out keep it.
+    server.kubectl("create", "service", "clusterip", "grow", "-n", namespace, "--tcp=80")
+    server.kubectl("patch", "svc", "grow", "-n", namespace, "-p", '{"spec":{"type":"NodePort"}}')
+    grown = json.loads(server.kubectl("get", "svc", "grow", "-n", namespace, "-o", "json").stdout)
+    allocated = grown["spec"]["ports"][0]["nodePort"]
+    assert 30000 <= allocated <= 32767 and allocated != node_port
+    server.kubectl("label", "svc", "grow", "-n", namespace, "touched=yes")
+    again = json.loads(server.kubectl("get", "svc", "grow", "-n", namespace, "-o", "json").stdout)
+    assert again["spec"]["ports"][0]["nodePort"] == allocated
+    assert again["spec"]["clusterIP"] == grown["spec"]["clusterIP"]
+
+
+def test_a_patch_that_does_not_decode_is_422_invalid_patch(server, namespace):
+    session = server.session()
+    name = unique_name("pd")
+    session.post(cm_url(server, namespace), json=configmap(name, {"a": "b"}), timeout=10)
+    resp = session.patch(cm_url(server, namespace, name), params={"fieldValidation": "Strict"},
+                         data=json.dumps({"bar": 1}),
+                         headers={"Content-Type": "application/merge-patch+json"}, timeout=10)
+    assert resp.status_code == 422, resp.text
+    status = status_body(resp)
+    assert status["reason"] == "Invalid"
+    assert status["message"].startswith(' "" is invalid: patch: Invalid value: "{')
+    assert status["message"].endswith('": strict decoding error: unknown field "bar"')
+    assert [c["field"] for c in status["details"]["causes"]] == ["patch"]
+    result = server.kubectl("patch", "cm", name, "-n", namespace, "--type=merge",
+                            "-p", '{"data":{"a":1}}', check=False)
+    assert result.returncode == 1
+    assert result.stderr.startswith("The request is invalid: patch: Invalid value: "), result.stderr
+    assert session.get(cm_url(server, namespace, name), timeout=10).json()["data"] == {"a": "b"}

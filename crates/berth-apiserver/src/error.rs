@@ -246,9 +246,12 @@ impl ApiError {
                     .iter()
                     .map(|e| json!({"reason": e.kind.reason(), "message": e.message_body(), "field": e.field}))
                     .collect();
-                let mut d = json!({"name": name, "kind": kind_only, "causes": causes});
-                if !group.is_empty() {
-                    d["group"] = json!(group);
+                // Empty names and kinds are left out, as Go's omitempty does.
+                let mut d = json!({"causes": causes});
+                for (key, value) in [("name", name), ("kind", kind_only), ("group", group)] {
+                    if !value.is_empty() {
+                        d[key] = json!(value);
+                    }
                 }
                 Some(d)
             }

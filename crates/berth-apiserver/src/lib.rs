@@ -17,6 +17,7 @@ mod response;
 mod rest;
 #[cfg(test)]
 mod router_tests;
+mod service_alloc;
 mod strategy;
 mod table;
 pub mod tls;

@@ -529,11 +529,19 @@ fn normalize(
             serde_json::to_string(&obj).unwrap_or_default()
         )));
     }
+    decode_typed(rt, obj, fv).map_err(|e| ApiError::BadRequest(decode_error_message(rt, &e)))
+}
+
+/// [`normalize`] with the decoding error as the codec words it.
+fn decode_typed(
+    rt: &'static ResourceType,
+    obj: Value,
+    fv: FieldValidation,
+) -> Result<(Value, Vec<String>), String> {
     let mut unknown = Vec::new();
     let normalized = rt
         .codec
-        .normalize(obj, true, &mut |path| unknown.push(path))
-        .map_err(|e| ApiError::BadRequest(decode_error_message(rt, &e)))?;
+        .normalize(obj, true, &mut |path| unknown.push(path))?;
     let mut warnings = Vec::new();
     if !unknown.is_empty() {
         match fv {
@@ -542,10 +550,7 @@ fn normalize(
                     .iter()
                     .map(|p| format!("unknown field \"{p}\""))
                     .collect();
-                return Err(ApiError::BadRequest(decode_error_message(
-                    rt,
-                    &format!("strict decoding error: {}", msgs.join(", ")),
-                )));
+                return Err(format!("strict decoding error: {}", msgs.join(", ")));
             }
             FieldValidation::Warn => {
                 warnings.extend(unknown.iter().map(|p| format!("unknown field \"{p}\"")))
@@ -884,7 +889,19 @@ pub async fn update_object(
         {
             return Err(ApiError::conflict_modified(rt, name));
         }
-        let (mut new, warnings) = normalize(rt, requested.object, fv)?;
+        let (mut new, warnings) = if requested.patched {
+            // Upstream reports a patched object that does not decode as an invalid patch.
+            let patched = serde_json::to_string(&requested.object).unwrap_or_default();
+            decode_typed(rt, requested.object, fv).map_err(|e| ApiError::Invalid {
+                kind: String::new(),
+                group: String::new(),
+                kind_only: String::new(),
+                name: String::new(),
+                errors: vec![berth_api::FieldError::invalid("patch", patched, e)],
+            })?
+        } else {
+            normalize(rt, requested.object, fv)?
+        };
         // Identity checks.
         match meta::name(&new) {
             Some(n) if n != name => {
@@ -951,7 +968,7 @@ pub async fn update_object(
         } else {
             meta::set_meta(&mut new, "generation", Value::Null);
         }
-        strategy::prepare_for_update(rt, &old, &mut new, target)?;
+        strategy::prepare_for_update(state, rt, &old, &mut new, target).await?;
         let mut errors = strategy::validate_meta(rt, &new, Some(&old));
         // Finalize and binding change one field the user-facing update rules forbid.
         if matches!(target, Target::Main | Target::Status) {
@@ -1069,6 +1086,8 @@ pub struct Requested {
     /// Fail with 409 unless the current resourceVersion is this one.
     pub precondition_rv: Option<String>,
     pub create_if_missing: bool,
+    /// The object is a patch's result (not a body the client sent whole).
+    pub patched: bool,
 }
 
 async fn replace(
@@ -1129,6 +1148,7 @@ async fn replace(
                 object: body.clone(),
                 precondition_rv: rv.clone(),
                 create_if_missing: true,
+                patched: false,
             })
         },
     )
@@ -1258,6 +1278,7 @@ async fn patch(
                 object,
                 precondition_rv,
                 create_if_missing: patch_kind == crate::strategy::PatchKind::Apply,
+                patched: patch_kind != crate::strategy::PatchKind::Apply,
             })
         },
     )

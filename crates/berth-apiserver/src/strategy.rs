@@ -66,7 +66,7 @@ pub async fn prepare_for_create(
         ("apps", "StatefulSet") => {
             obj["status"] = json!({"replicas": 0, "availableReplicas": 0});
         }
-        ("", "Service") => allocate_cluster_ip(state, obj).await?,
+        ("", "Service") => crate::service_alloc::allocate(state, obj, None).await?,
         // Nodes register with their status (upstream allows every field on create).
         ("", "Node") => {}
         _ => {
@@ -146,55 +146,6 @@ fn qos_class(pod: &Value) -> &'static str {
     }
 }
 
-/// Service cluster IPs come from 10.96.0.0/16 (a virtual range: nothing routes to it).
-async fn allocate_cluster_ip(state: &AppState, obj: &mut Value) -> ApiResult<()> {
-    let spec_type = obj["spec"]["type"].as_str().unwrap_or("ClusterIP");
-    let requested = obj["spec"]["clusterIP"].as_str().unwrap_or("").to_string();
-    if spec_type == "ExternalName" || requested == "None" {
-        if requested == "None" {
-            obj["spec"]["clusterIPs"] = json!(["None"]);
-        }
-        return Ok(());
-    }
-    let _guard = state.service_ip_lock.lock().await;
-    let services = registry::find("", "v1", "services").expect("services are registered");
-    let used: std::collections::HashSet<String> = state
-        .store
-        .range(berth_store::RangeRequest {
-            prefix: services.key_prefix(),
-            ..Default::default()
-        })
-        .await?
-        .kvs
-        .iter()
-        .filter_map(|kv| serde_json::from_slice::<Value>(&kv.value).ok())
-        .filter_map(|s| s["spec"]["clusterIP"].as_str().map(str::to_string))
-        .collect();
-    let ip = if !requested.is_empty() {
-        if used.contains(&requested) {
-            return Err(ApiError::invalid(
-                services,
-                meta::name(obj).unwrap_or_default(),
-                vec![FieldError::invalid(
-                    "spec.clusterIPs",
-                    json!([requested]),
-                    format!("failed to allocate IP {requested}: provided IP is already allocated"),
-                )],
-            ));
-        }
-        requested
-    } else {
-        // .1 is the `kubernetes` service's, as upstream reserves the first address.
-        (2u32..65534)
-            .map(|n| format!("10.96.{}.{}", n / 256, n % 256))
-            .find(|ip| !used.contains(ip))
-            .ok_or_else(|| ApiError::Internal("the service IP range is full".into()))?
-    };
-    obj["spec"]["clusterIP"] = json!(ip);
-    obj["spec"]["clusterIPs"] = json!([ip]);
-    Ok(())
-}
-
 /// An update of the main resource keeps the stored status (and a namespace's finalizers).
 pub fn keep_status(old: &Value, new: &mut Value) {
     match old.get("status") {
@@ -235,22 +186,15 @@ pub fn finalize_only(old: &Value, new: &Value) -> Value {
 }
 
 /// Kind-specific update rules that are not validation.
-pub fn prepare_for_update(
+pub async fn prepare_for_update(
+    state: &AppState,
     rt: &ResourceType,
     old: &Value,
     new: &mut Value,
     target: Target,
 ) -> ApiResult<()> {
     if (rt.group, rt.kind) == ("", "Service") && target == Target::Main {
-        // An update that omits the allocated address keeps it.
-        if new["spec"]["clusterIP"].as_str().unwrap_or("").is_empty() {
-            if let Some(ip) = old["spec"].get("clusterIP") {
-                new["spec"]["clusterIP"] = ip.clone();
-            }
-            if let Some(ips) = old["spec"].get("clusterIPs") {
-                new["spec"]["clusterIPs"] = ips.clone();
-            }
-        }
+        crate::service_alloc::allocate(state, new, Some(old)).await?;
     }
     Ok(())
 }
@@ -633,6 +577,7 @@ pub async fn update_scale(
                 object: obj,
                 precondition_rv: rv.clone(),
                 create_if_missing: false,
+                patched: false,
             })
         },
     )
@@ -723,7 +668,12 @@ pub async fn bind_pod(
             c.retain(|x| x["type"] != "PodScheduled");
             c.push(json!({"type": "PodScheduled", "status": "True", "lastProbeTime": null, "lastTransitionTime": meta::format_time(jiff::Timestamp::now())}));
         }
-        Ok(Requested { object: obj, precondition_rv: None, create_if_missing: false })
+        Ok(Requested {
+            object: obj,
+            precondition_rv: None,
+            create_if_missing: false,
+            patched: false,
+        })
     })
     .await?;
     Ok(json_response(
