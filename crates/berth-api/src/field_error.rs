@@ -172,22 +172,29 @@ impl std::fmt::Display for FieldError {
     }
 }
 
-/// Upstream prints strings quoted, numbers and booleans bare, and other values as Go would.
+/// Upstream prints strings quoted, numbers and booleans bare, and other values as JSON
+/// (maps with their keys sorted, as Go's encoder writes them).
 fn render_value(v: &Value) -> String {
     match v {
         Value::String(s) => format!("{s:?}"),
-        Value::Null => "null".to_string(),
-        Value::Number(n) => n.to_string(),
-        Value::Bool(b) => b.to_string(),
-        // Go prints a map[string]string value as `map[string]string{"a":"b"}`, keys sorted.
-        Value::Object(m) if m.values().all(Value::is_string) => {
+        other => sorted_json(other),
+    }
+}
+
+fn sorted_json(v: &Value) -> String {
+    match v {
+        Value::Object(m) => {
             let mut entries: Vec<(&String, &Value)> = m.iter().collect();
             entries.sort_by(|a, b| a.0.cmp(b.0));
             let body: Vec<String> = entries
                 .iter()
-                .map(|(k, v)| format!("{k:?}:{:?}", v.as_str().unwrap_or("")))
+                .map(|(k, v)| format!("{}:{}", Value::from(k.as_str()), sorted_json(v)))
                 .collect();
-            format!("map[string]string{{{}}}", body.join(", "))
+            format!("{{{}}}", body.join(","))
+        }
+        Value::Array(items) => {
+            let body: Vec<String> = items.iter().map(sorted_json).collect();
+            format!("[{}]", body.join(","))
         }
         other => other.to_string(),
     }
@@ -278,7 +285,7 @@ mod tests {
         );
         assert_eq!(
             e.to_string(),
-            r#"spec.template.metadata.labels: Invalid value: map[string]string{"a":"1", "b":"2"}: x"#
+            r#"spec.template.metadata.labels: Invalid value: {"a":"1","b":"2"}: x"#
         );
         assert_eq!(
             Path::new("spec")

@@ -328,10 +328,9 @@ fn go_quote(s: &str) -> String {
     out
 }
 
-/// Go's `%#v` of a `[]string`.
+/// A `[]string` as upstream's field errors print it: JSON.
 fn go_string_slice(values: &[String]) -> String {
-    let quoted: Vec<String> = values.iter().map(|v| go_quote(v)).collect();
-    format!("[]string{{{}}}", quoted.join(", "))
+    serde_json::to_string(values).unwrap_or_default()
 }
 
 const LABEL_NAME_MSG: &str = "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character";
@@ -1176,7 +1175,7 @@ mod tests {
         };
         assert_eq!(
             LabelSelector::from_k8s(&empty_in).unwrap_err().to_string(),
-            "values: Invalid value: []string{}: for 'in', 'notin' operators, values set can't be empty"
+            "values: Invalid value: []: for 'in', 'notin' operators, values set can't be empty"
         );
         let exists_with_values = metav1::LabelSelector {
             match_expressions: Some(vec![metav1::LabelSelectorRequirement {
@@ -1190,7 +1189,7 @@ mod tests {
             LabelSelector::from_k8s(&exists_with_values)
                 .unwrap_err()
                 .to_string(),
-            "values: Invalid value: []string{\"x\", \"y\"}: values set must be empty for exists and does not exist"
+            "values: Invalid value: [\"x\",\"y\"]: values set must be empty for exists and does not exist"
         );
     }
 
