@@ -292,3 +292,30 @@ def test_a_patch_that_does_not_decode_is_422_invalid_patch(server, namespace):
     assert result.returncode == 1
     assert result.stderr.startswith("The request is invalid: patch: Invalid value: "), result.stderr
     assert session.get(cm_url(server, namespace, name), timeout=10).json()["data"] == {"a": "b"}
+
+
+def test_legacy_watch_paths_watch_the_collection_or_one_object(server, namespace):
+    session = server.session()
+    name = unique_name("lw")
+    session.post(cm_url(server, namespace), json=configmap(name), timeout=10)
+    session.post(cm_url(server, namespace), json=configmap(unique_name("other")), timeout=10)
+    resp = session.get(server.url(f"/api/v1/watch/namespaces/{namespace}/configmaps/{name}"),
+                       params={"timeoutSeconds": "1"}, stream=True, timeout=10)
+    assert resp.status_code == 200, resp.text
+    events = [json.loads(line) for line in resp.iter_lines() if line]
+    assert [(e["type"], e["object"]["metadata"]["name"]) for e in events] == [("ADDED", name)]
+
+
+def test_bad_continue_tokens_and_foreign_kinds_are_400(server, namespace):
+    session = server.session()
+    resp = session.get(cm_url(server, namespace), params={"continue": "abc"}, timeout=10)
+    assert resp.status_code == 400, resp.text
+    assert status_body(resp)["message"].startswith(
+        "invalid continue token: continue key is not valid: ")
+    secret = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"}}
+    resp = session.post(cm_url(server, namespace), json=secret, timeout=10)
+    assert resp.status_code == 400, resp.text
+    assert status_body(resp)["message"] == (
+        'Secret in version "v1" cannot be handled as a ConfigMap: converting (v1.Secret) '
+        "to (core.ConfigMap): unknown conversion"
+    )

@@ -189,7 +189,23 @@ async fn route(state: &Arc<AppState>, req: Request) -> Result<Response, ApiError
             return Ok(r);
         }
     }
+    // The deprecated `/<prefix>/watch/...` paths watch what the path without it lists.
+    let (path, legacy_watch) = match request::strip_legacy_watch(&path) {
+        Some(stripped) => (stripped, true),
+        None => (path, false),
+    };
     match request::parse_api_path(&path) {
+        Some(ApiPath::Resource(mut rp)) if legacy_watch => {
+            if req.method() != Method::GET || rp.subresource.is_some() {
+                return Err(ApiError::NoRoute);
+            }
+            let mut query = Query::parse(req.uri().query());
+            query.set("watch", "true");
+            if let Some(name) = rp.name.take() {
+                query.set("fieldSelector", &format!("metadata.name={name}"));
+            }
+            rest::handle(state, req, rp, query).await
+        }
         Some(ApiPath::Resource(rp)) => {
             let query = Query::parse(req.uri().query());
             rest::handle(state, req, rp, query).await

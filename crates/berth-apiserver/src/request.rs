@@ -35,6 +35,18 @@ pub enum ApiPath {
 }
 
 /// Parses `/api/v1/...` or `/apis/<g>/<v>/...`. Returns None for paths outside those trees.
+/// `/api/v1/watch/namespaces/ns/pods` → `/api/v1/namespaces/ns/pods`; None for other paths.
+pub fn strip_legacy_watch(path: &str) -> Option<String> {
+    let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let at = match segs.as_slice() {
+        ["api", _, "watch", _, ..] => 2,
+        ["apis", _, _, "watch", _, ..] => 3,
+        _ => return None,
+    };
+    let kept: Vec<&str> = segs[..at].iter().chain(&segs[at + 1..]).copied().collect();
+    Some(format!("/{}", kept.join("/")))
+}
+
 pub fn parse_api_path(path: &str) -> Option<ApiPath> {
     let segs: Vec<&str> = path
         .trim_matches('/')
@@ -102,6 +114,12 @@ impl Query {
                 })
                 .collect(),
         )
+    }
+
+    /// Sets `key` to `value`, replacing what the request said.
+    pub fn set(&mut self, key: &str, value: &str) {
+        self.0.retain(|(k, _)| k != key);
+        self.0.push((key.to_string(), value.to_string()));
     }
 
     pub fn get(&self, key: &str) -> Option<&str> {
@@ -271,6 +289,20 @@ mod tests {
             Some(ApiPath::Resource(r)) => r,
             other => panic!("{path}: {other:?}"),
         }
+    }
+
+    #[test]
+    fn legacy_watch_paths_lose_their_watch_segment() {
+        assert_eq!(
+            strip_legacy_watch("/api/v1/watch/namespaces/ns/pods").as_deref(),
+            Some("/api/v1/namespaces/ns/pods")
+        );
+        assert_eq!(
+            strip_legacy_watch("/apis/apps/v1/watch/statefulsets").as_deref(),
+            Some("/apis/apps/v1/statefulsets")
+        );
+        assert_eq!(strip_legacy_watch("/api/v1/namespaces/ns/pods"), None);
+        assert_eq!(strip_legacy_watch("/api/v1/watch"), None);
     }
 
     #[test]

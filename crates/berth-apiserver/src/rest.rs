@@ -292,16 +292,24 @@ fn encode_continue(revision: i64, last_key: &str) -> String {
 
 fn decode_continue(token: &str) -> ApiResult<(i64, String)> {
     use base64::Engine;
-    let bad = || {
-        ApiError::BadRequest("continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)".into())
-    };
+    let invalid =
+        |detail: String| ApiError::BadRequest(format!("invalid continue token: {detail}"));
     let raw = base64::engine::general_purpose::STANDARD
         .decode(token)
-        .or_else(|_| base64::engine::general_purpose::URL_SAFE.decode(token))
-        .map_err(|_| bad())?;
-    let v: Value = serde_json::from_slice(&raw).map_err(|_| bad())?;
-    let rv = v["rv"].as_i64().filter(|r| *r > 0).ok_or_else(bad)?;
-    let start = v["start"].as_str().ok_or_else(bad)?;
+        .or_else(|_| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(token))
+        .map_err(|e| invalid(format!("continue key is not valid: {e}")))?;
+    let v: Value = serde_json::from_slice(&raw)
+        .map_err(|e| invalid(format!("continue key is not valid: {e}")))?;
+    let rv = v["rv"].as_i64().filter(|r| *r > 0).ok_or_else(|| {
+        invalid(
+            "continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)"
+                .into(),
+        )
+    })?;
+    let start = v["start"]
+        .as_str()
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| invalid("continue key is not valid: encoded start key empty".into()))?;
     Ok((rv, start.trim_end_matches('\u{0}').to_string()))
 }
 
@@ -408,7 +416,10 @@ async fn list(
             .range(RangeRequest { prefix: prefix.clone(), start_after: start_after.clone(), limit: want, revision })
             .await
             .map_err(|e| match e {
-                berth_store::Error::Compacted { .. } if q.get("continue").is_some() => ApiError::Expired(
+                berth_store::Error::Compacted { .. } if q.get("continue").is_none() => {
+                    ApiError::Expired("The resourceVersion for the provided list is too old.".into())
+                }
+                berth_store::Error::Compacted { .. } => ApiError::Expired(
                     "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.".into(),
                 ),
                 other => other.into(),
@@ -562,9 +573,14 @@ fn decode_typed(
 }
 
 fn decode_error_message(rt: &ResourceType, err: &str) -> String {
+    decode_error_message_for(rt.kind, rt, err)
+}
+
+/// Upstream's decoding error: `<body kind> in version "<v>" cannot be handled as a <kind>`.
+fn decode_error_message_for(body_kind: &str, rt: &ResourceType, err: &str) -> String {
     format!(
-        "{} in version \"{}\" cannot be handled as a {}: {err}",
-        rt.kind, rt.version, rt.kind
+        "{body_kind} in version \"{}\" cannot be handled as a {}: {err}",
+        rt.version, rt.kind
     )
 }
 
@@ -585,6 +601,28 @@ fn check_type_meta(rt: &ResourceType, obj: &mut Value) -> ApiResult<()> {
         _ => {}
     }
     match map.get("kind").and_then(Value::as_str) {
+        // Another kind of the same group/version: upstream's decoder finds no conversion.
+        Some(k)
+            if !k.is_empty()
+                && k != rt.kind
+                && registry::RESOURCES.iter().any(|other| {
+                    other.kind == k && other.group == rt.group && other.version == rt.version
+                }) =>
+        {
+            let internal = if rt.group.is_empty() {
+                "core"
+            } else {
+                rt.group.split('.').next().unwrap_or(rt.group)
+            };
+            return Err(ApiError::BadRequest(decode_error_message_for(
+                k,
+                rt,
+                &format!(
+                    "converting ({}.{k}) to ({internal}.{}): unknown conversion",
+                    rt.version, rt.kind
+                ),
+            )));
+        }
         Some(k) if !k.is_empty() && k != rt.kind => {
             return Err(ApiError::BadRequest(format!(
                 "the kind in the data ({k}) does not match the expected kind ({})",
