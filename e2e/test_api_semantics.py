@@ -319,3 +319,21 @@ def test_bad_continue_tokens_and_foreign_kinds_are_400(server, namespace):
         'Secret in version "v1" cannot be handled as a ConfigMap: converting (v1.Secret) '
         "to (core.ConfigMap): unknown conversion"
     )
+
+
+def test_fields_named_twice_follow_field_validation(server, namespace):
+    session = server.session()
+    body = ('{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"twice"},'
+            '"data":{"a":"1","a":"2"}}')
+    headers = {"Content-Type": "application/json"}
+    resp = session.post(cm_url(server, namespace), params={"fieldValidation": "Strict"},
+                        data=body, headers=headers, timeout=10)
+    assert resp.status_code == 400, resp.text
+    assert status_body(resp)["message"] == (
+        'ConfigMap in version "v1" cannot be handled as a ConfigMap: strict decoding error: '
+        'duplicate field "data.a"'
+    )
+    resp = session.post(cm_url(server, namespace), data=body, headers=headers, timeout=10)
+    assert resp.status_code == 201, resp.text
+    assert resp.headers.get("Warning") == '299 - "duplicate field \\"data.a\\""'
+    assert resp.json()["data"] == {"a": "2"}

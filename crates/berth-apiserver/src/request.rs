@@ -216,6 +216,24 @@ impl FieldValidation {
 
 /// Decodes a JSON, YAML or Kubernetes-protobuf request body that should hold a `kind` object.
 pub fn decode_body(kind: &str, content_type: &str, body: &[u8]) -> ApiResult<Value> {
+    decode_object(kind, content_type, body).map(|(value, _)| value)
+}
+
+/// [`decode_body`], with the paths of fields a JSON body names twice (the last one wins).
+pub fn decode_object(
+    kind: &str,
+    content_type: &str,
+    body: &[u8],
+) -> ApiResult<(Value, Vec<String>)> {
+    let media = content_type.split(';').next().unwrap_or("").trim();
+    if matches!(media, "" | "application/json" | "*/*") {
+        return decode_json_noting_duplicates(body)
+            .map_err(|e| ApiError::BadRequest(unrecognized(kind, &e, body)));
+    }
+    decode_other(kind, content_type, body).map(|value| (value, Vec::new()))
+}
+
+fn decode_other(kind: &str, content_type: &str, body: &[u8]) -> ApiResult<Value> {
     if berth_api::protobuf::is_protobuf(content_type) {
         return berth_api::protobuf::decode_object(body).map_err(|e| {
             if e.is_unsupported_media_type() {
@@ -227,7 +245,6 @@ pub fn decode_body(kind: &str, content_type: &str, body: &[u8]) -> ApiResult<Val
     }
     let media = content_type.split(';').next().unwrap_or("").trim();
     let parsed = match media {
-        "" | "application/json" | "*/*" => decode_json(body),
         "application/yaml" | "application/apply-patch+yaml" => decode_yaml(body),
         _ => {
             return Err(ApiError::UnsupportedMediaType(
@@ -262,6 +279,114 @@ pub fn decode_json(body: &[u8]) -> Result<Value, String> {
     })
 }
 
+/// [`decode_json`], noting each field an object names twice (`spec.replicas`,
+/// `spec.containers[0].image`), as upstream's strict decoder reports them.
+pub fn decode_json_noting_duplicates(body: &[u8]) -> Result<(Value, Vec<String>), String> {
+    let mut duplicates = Vec::new();
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let parsed = serde::de::DeserializeSeed::deserialize(
+        duplicates::Collect {
+            path: String::new(),
+            duplicates: &mut duplicates,
+        },
+        &mut de,
+    )
+    .and_then(|value| de.end().map(|()| value));
+    match parsed {
+        Ok(value) => Ok((value, duplicates)),
+        // The plain parser words the error.
+        Err(_) => decode_json(body).map(|value| (value, Vec::new())),
+    }
+}
+
+mod duplicates {
+    use serde::de::{DeserializeSeed, MapAccess, SeqAccess, Visitor};
+    use serde_json::{Map, Number, Value};
+
+    /// Builds a `Value` like serde_json does, recording the paths of repeated keys.
+    pub struct Collect<'a> {
+        pub path: String,
+        pub duplicates: &'a mut Vec<String>,
+    }
+
+    impl<'de> DeserializeSeed<'de> for Collect<'_> {
+        type Value = Value;
+
+        fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+            d.deserialize_any(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for Collect<'_> {
+        type Value = Value;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("any JSON value")
+        }
+
+        fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+            Ok(Value::Bool(v))
+        }
+
+        fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+            Ok(Value::from(v))
+        }
+
+        fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+            Ok(Value::from(v))
+        }
+
+        fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+            Ok(Number::from_f64(v).map_or(Value::Null, Value::Number))
+        }
+
+        fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+            Ok(Value::String(v.to_string()))
+        }
+
+        fn visit_string<E>(self, v: String) -> Result<Value, E> {
+            Ok(Value::String(v))
+        }
+
+        fn visit_unit<E>(self) -> Result<Value, E> {
+            Ok(Value::Null)
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+            let mut items = Vec::new();
+            loop {
+                let seed = Collect {
+                    path: format!("{}[{}]", self.path, items.len()),
+                    duplicates: &mut *self.duplicates,
+                };
+                match seq.next_element_seed(seed)? {
+                    Some(item) => items.push(item),
+                    None => return Ok(Value::Array(items)),
+                }
+            }
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+            let mut fields = Map::new();
+            while let Some(key) = map.next_key::<String>()? {
+                let path = if self.path.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{}.{key}", self.path)
+                };
+                let value = map.next_value_seed(Collect {
+                    path: path.clone(),
+                    duplicates: &mut *self.duplicates,
+                })?;
+                if fields.insert(key, value).is_some() {
+                    self.duplicates.push(path);
+                }
+            }
+            Ok(Value::Object(fields))
+        }
+    }
+}
+
 /// Parses YAML (JSON is YAML too); the error is the parser's message.
 pub fn decode_yaml(body: &[u8]) -> Result<Value, String> {
     if let Ok(v) = serde_json::from_slice::<Value>(body) {
@@ -289,6 +414,20 @@ mod tests {
             Some(ApiPath::Resource(r)) => r,
             other => panic!("{path}: {other:?}"),
         }
+    }
+
+    #[test]
+    fn json_bodies_note_fields_named_twice() {
+        let (value, duplicates) = decode_json_noting_duplicates(
+            br#"{"spec":{"replicas":1,"replicas":2,"containers":[{"image":"a","image":"b"}]}}"#,
+        )
+        .unwrap();
+        assert_eq!(value["spec"]["replicas"], 2);
+        assert_eq!(value["spec"]["containers"][0]["image"], "b");
+        assert_eq!(duplicates, ["spec.replicas", "spec.containers[0].image"]);
+        let (_, none) = decode_json_noting_duplicates(br#"{"a":[1,2.5,null,true,{}]}"#).unwrap();
+        assert!(none.is_empty());
+        assert!(decode_json_noting_duplicates(b"{\"a\":").is_err());
     }
 
     #[test]

@@ -16,7 +16,9 @@ use serde_json::{Map, Value, json};
 use crate::AppState;
 use crate::error::{ApiError, ApiResult};
 use crate::list_options;
-use crate::request::{FieldValidation, MAX_BODY_BYTES, Query, ResourcePath, decode_body};
+use crate::request::{
+    FieldValidation, MAX_BODY_BYTES, Query, ResourcePath, decode_body, decode_object,
+};
 use crate::response::{self, json_response, object_bytes, object_summary, object_value};
 use crate::strategy;
 use crate::table::{self, Rendering, RowSource};
@@ -153,7 +155,7 @@ pub async fn handle(
         }
         (&Method::PUT, Some(name), _) => {
             let body = read_body(body).await?;
-            let new = decode_body(rt.kind, content_type(&headers), &body)?;
+            let new = decode_object(rt.kind, content_type(&headers), &body)?;
             replace(state, &rp, name, sub, new, &query, rendering).await
         }
         (&Method::PATCH, Some(name), _) => {
@@ -533,6 +535,7 @@ fn normalize(
     rt: &'static ResourceType,
     obj: Value,
     fv: FieldValidation,
+    duplicates: &[String],
 ) -> ApiResult<(Value, Vec<String>)> {
     if !obj.is_object() {
         return Err(ApiError::BadRequest(format!(
@@ -540,7 +543,8 @@ fn normalize(
             serde_json::to_string(&obj).unwrap_or_default()
         )));
     }
-    decode_typed(rt, obj, fv).map_err(|e| ApiError::BadRequest(decode_error_message(rt, &e)))
+    decode_typed(rt, obj, fv, duplicates)
+        .map_err(|e| ApiError::BadRequest(decode_error_message(rt, &e)))
 }
 
 /// [`normalize`] with the decoding error as the codec words it.
@@ -548,24 +552,24 @@ fn decode_typed(
     rt: &'static ResourceType,
     obj: Value,
     fv: FieldValidation,
+    duplicates: &[String],
 ) -> Result<(Value, Vec<String>), String> {
     let mut unknown = Vec::new();
     let normalized = rt
         .codec
         .normalize(obj, true, &mut |path| unknown.push(path))?;
     let mut warnings = Vec::new();
-    if !unknown.is_empty() {
+    let problems: Vec<String> = duplicates
+        .iter()
+        .map(|p| format!("duplicate field \"{p}\""))
+        .chain(unknown.iter().map(|p| format!("unknown field \"{p}\"")))
+        .collect();
+    if !problems.is_empty() {
         match fv {
             FieldValidation::Strict => {
-                let msgs: Vec<String> = unknown
-                    .iter()
-                    .map(|p| format!("unknown field \"{p}\""))
-                    .collect();
-                return Err(format!("strict decoding error: {}", msgs.join(", ")));
+                return Err(format!("strict decoding error: {}", problems.join(", ")));
             }
-            FieldValidation::Warn => {
-                warnings.extend(unknown.iter().map(|p| format!("unknown field \"{p}\"")))
-            }
+            FieldValidation::Warn => warnings.extend(problems),
             FieldValidation::Ignore => {}
         }
     }
@@ -701,7 +705,7 @@ async fn create(
     operation: &str,
 ) -> ApiResult<Response> {
     let rt = rp.rt;
-    let mut obj = decode_body(rt.kind, content_type(headers), body)?;
+    let (mut obj, duplicates) = decode_object(rt.kind, content_type(headers), body)?;
     check_type_meta(rt, &mut obj)?;
     let fv = FieldValidation::from_query(q)?;
     let dry_run = q.dry_run()?;
@@ -709,7 +713,7 @@ async fn create(
     if !option_errors.is_empty() {
         return Err(ApiError::invalid_options("CreateOptions", option_errors));
     }
-    let (mut obj, warnings) = normalize(rt, obj, fv)?;
+    let (mut obj, warnings) = normalize(rt, obj, fv, &duplicates)?;
     // Namespace: the URL's, which a body may repeat but not contradict.
     let ns = rp.namespace.clone();
     if rt.namespaced {
@@ -930,7 +934,7 @@ pub async fn update_object(
         let (mut new, warnings) = if requested.patched {
             // Upstream reports a patched object that does not decode as an invalid patch.
             let patched = serde_json::to_string(&requested.object).unwrap_or_default();
-            decode_typed(rt, requested.object, fv).map_err(|e| ApiError::Invalid {
+            decode_typed(rt, requested.object, fv, &[]).map_err(|e| ApiError::Invalid {
                 kind: String::new(),
                 group: String::new(),
                 kind_only: String::new(),
@@ -938,7 +942,7 @@ pub async fn update_object(
                 errors: vec![berth_api::FieldError::invalid("patch", patched, e)],
             })?
         } else {
-            normalize(rt, requested.object, fv)?
+            normalize(rt, requested.object, fv, &requested.duplicates)?
         };
         // Identity checks.
         match meta::name(&new) {
@@ -1126,6 +1130,8 @@ pub struct Requested {
     pub create_if_missing: bool,
     /// The object is a patch's result (not a body the client sent whole).
     pub patched: bool,
+    /// Fields the client's body named twice.
+    pub duplicates: Vec<String>,
 }
 
 async fn replace(
@@ -1133,7 +1139,7 @@ async fn replace(
     rp: &ResourcePath,
     name: &str,
     sub: Option<&str>,
-    mut body: Value,
+    (mut body, duplicates): (Value, Vec<String>),
     q: &Query,
     rendering: Rendering,
 ) -> ApiResult<Response> {
@@ -1187,6 +1193,7 @@ async fn replace(
                 precondition_rv: rv.clone(),
                 create_if_missing: true,
                 patched: false,
+                duplicates: duplicates.clone(),
             })
         },
     )
@@ -1317,6 +1324,7 @@ async fn patch(
                 precondition_rv,
                 create_if_missing: patch_kind == crate::strategy::PatchKind::Apply,
                 patched: patch_kind != crate::strategy::PatchKind::Apply,
+                duplicates: Vec::new(),
             })
         },
     )

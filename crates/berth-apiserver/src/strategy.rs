@@ -578,6 +578,7 @@ pub async fn update_scale(
                 precondition_rv: rv.clone(),
                 create_if_missing: false,
                 patched: false,
+                duplicates: Vec::new(),
             })
         },
     )
@@ -673,6 +674,7 @@ pub async fn bind_pod(
             precondition_rv: None,
             create_if_missing: false,
             patched: false,
+            duplicates: Vec::new(),
         })
     })
     .await?;
