@@ -266,6 +266,7 @@ fn build_document(group: &'static str, version: &'static str) -> Value {
     for (name, gvks) in gvk_extensions {
         if let Some(Value::Object(schema)) = schemas.get_mut(&name) {
             schema.insert("x-kubernetes-group-version-kind".into(), Value::Array(gvks));
+            upstream_required_fields(&name, schema);
         }
     }
     json!({
@@ -280,6 +281,28 @@ fn build_document(group: &'static str, version: &'static str) -> Value {
         },
         "security": [{"BearerToken": []}],
     })
+}
+
+/// k8s-openapi lists a kind's non-optional Rust fields as required (`metadata`, often
+/// `spec`, a ControllerRevision's `data`); upstream's schemas require none of those, so
+/// `kubectl explain` would mark them `-required-`.
+fn upstream_required_fields(name: &str, schema: &mut Map<String, Value>) {
+    let required = match name {
+        "io.k8s.api.apps.v1.ControllerRevision" => vec![Value::from("revision")],
+        _ => schema
+            .get("required")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter(|field| !matches!(field.as_str(), Some("metadata" | "spec" | "data")))
+            .cloned()
+            .collect(),
+    };
+    if required.is_empty() {
+        schema.remove("required");
+    } else {
+        schema.insert("required".into(), Value::Array(required));
+    }
 }
 
 /// Registers `<Kind>List` (k8s-openapi has no schema for its generic `List<T>`) and
@@ -1249,6 +1272,21 @@ mod tests {
             schema = resolve(&property);
         }
         assert_eq!(schema["type"], "integer");
+    }
+
+    #[test]
+    fn kinds_require_what_upstream_requires() {
+        let doc = document("apis/apps/v1");
+        let schemas = &doc["components"]["schemas"];
+        assert!(schemas["io.k8s.api.apps.v1.StatefulSet"].get("required").is_none());
+        assert_eq!(
+            schemas["io.k8s.api.apps.v1.ControllerRevision"]["required"],
+            json!(["revision"])
+        );
+        assert_eq!(
+            schemas["io.k8s.api.apps.v1.StatefulSetSpec"]["required"],
+            json!(["selector", "template"])
+        );
     }
 
     #[test]
