@@ -337,3 +337,15 @@ def test_fields_named_twice_follow_field_validation(server, namespace):
     assert resp.status_code == 201, resp.text
     assert resp.headers.get("Warning") == '299 - "duplicate field \\"data.a\\""'
     assert resp.json()["data"] == {"a": "2"}
+
+
+def test_kubectl_auth_can_i_and_whoami(server, namespace):
+    result = server.kubectl("auth", "can-i", "create", "statefulsets", "-n", namespace)
+    assert result.stdout.strip() == "yes"
+    listed = server.kubectl("auth", "can-i", "--list", "-n", namespace).stdout.splitlines()
+    assert listed[0].split() == ["Resources", "Non-Resource", "URLs", "Resource", "Names", "Verbs"]
+    assert listed[1].split() == ["*.*", "[]", "[]", "[*]"]
+    whoami = server.kubectl("auth", "whoami", "-o", "json").stdout
+    user = json.loads(whoami)["status"]["userInfo"]
+    assert user["username"] == "admin"
+    assert "system:masters" in user["groups"]

@@ -1278,7 +1278,11 @@ mod tests {
     fn kinds_require_what_upstream_requires() {
         let doc = document("apis/apps/v1");
         let schemas = &doc["components"]["schemas"];
-        assert!(schemas["io.k8s.api.apps.v1.StatefulSet"].get("required").is_none());
+        assert!(
+            schemas["io.k8s.api.apps.v1.StatefulSet"]
+                .get("required")
+                .is_none()
+        );
         assert_eq!(
             schemas["io.k8s.api.apps.v1.ControllerRevision"]["required"],
             json!(["revision"])

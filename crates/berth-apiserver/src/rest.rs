@@ -197,7 +197,7 @@ pub fn content_type(headers: &HeaderMap) -> &str {
         .unwrap_or("application/json")
 }
 
-async fn read_body(body: Body) -> ApiResult<bytes::Bytes> {
+pub(crate) async fn read_body(body: Body) -> ApiResult<bytes::Bytes> {
     let limited = http_body_util::Limited::new(body, MAX_BODY_BYTES);
     match limited.collect().await {
         Ok(c) => Ok(c.to_bytes()),
