@@ -50,7 +50,9 @@ def test_events_expire_a_ttl_after_they_were_last_recorded(fresh_servers):
     started = time.monotonic()
     server.kubectl("create", "-f", "-", input=json.dumps(core_event("first", namespace)))
     server.kubectl("create", "-f", "-", input=json.dumps(new_api_event("first-new-api", namespace)))
-    assert names(server, "events", namespace) == {"first"}
+    # One stored Event, two APIs.
+    assert names(server, "events", namespace) == {"first", "first-new-api"}
+    assert names(server, "events.v1.events.k8s.io", namespace) == {"first", "first-new-api"}
     time.sleep(2)
     server.kubectl("create", "-f", "-", input=json.dumps(core_event("second", namespace)))
 
@@ -58,8 +60,8 @@ def test_events_expire_a_ttl_after_they_were_last_recorded(fresh_servers):
     wait_until(lambda: names(server, "events", namespace) == {"second"}, timeout=TTL_S + 1,
                what="the first event to expire")
     assert time.monotonic() - started >= TTL_S - 1, "expired early"
-    wait_until(lambda: not names(server, "events.v1.events.k8s.io", namespace), timeout=2,
-               what="the events.k8s.io event (created just after) to expire")
+    wait_until(lambda: "first-new-api" not in names(server, "events.v1.events.k8s.io", namespace),
+               timeout=2, what="the events.k8s.io event (created just after) to expire")
 
     # Recorded again (a recorder bumps count and lastTimestamp): its TTL starts over, so it
     # outlives the TTL counted from its creation.
@@ -69,3 +71,48 @@ def test_events_expire_a_ttl_after_they_were_last_recorded(fresh_servers):
     assert names(server, "events", namespace) == {"second"}
     wait_until(lambda: not names(server, "events", namespace), timeout=TTL_S + 2,
                what="the re-recorded event to expire too")
+
+
+def test_core_and_events_k8s_io_events_are_one_object_in_two_shapes(server):
+    namespace = unique_name("ev")
+    create_ns(server, namespace)
+    server.kubectl("create", "-f", "-", input=json.dumps(new_api_event("via-new", namespace)))
+    server.kubectl("create", "-f", "-", input=json.dumps(core_event("via-core", namespace)))
+
+    as_core = json.loads(server.kubectl("get", "event", "via-new", "-n", namespace,
+                                        "-o", "json").stdout)
+    assert as_core["apiVersion"] == "v1"
+    assert as_core["involvedObject"]["name"] == "web-0"
+    assert as_core["reportingComponent"] == "tests"
+    assert "regarding" not in as_core
+
+    as_new = json.loads(server.kubectl("get", "events.v1.events.k8s.io", "via-core", "-n",
+                                       namespace, "-o", "json").stdout)
+    assert as_new["apiVersion"] == "events.k8s.io/v1"
+    assert as_new["regarding"]["name"] == "web-0"
+    assert as_new["note"] == "recorded"
+    assert as_new["deprecatedCount"] == 1
+    assert "message" not in as_new
+    assert as_new["metadata"]["resourceVersion"] == json.loads(server.kubectl(
+        "get", "event", "via-core", "-n", namespace, "-o", "json").stdout)["metadata"]["resourceVersion"]
+
+    # A change through one API is the change the other sees: events.k8s.io lets an Event
+    # grow its series and keeps the rest as recorded, like upstream.
+    series = {"series": {"count": 2, "lastObservedTime": stamp(micro=True)}}
+    server.kubectl("patch", "events.v1.events.k8s.io", "via-new", "-n", namespace,
+                   "--type", "merge", "-p", json.dumps(series))
+    again = json.loads(server.kubectl("get", "event", "via-new", "-n", namespace,
+                                      "-o", "json").stdout)
+    assert again["series"]["count"] == 2
+    refused = server.kubectl("patch", "events.v1.events.k8s.io", "via-new", "-n", namespace,
+                             "--type", "merge", "-p", '{"note": "rewritten"}', check=False)
+    assert refused.returncode == 1
+    assert refused.stderr.strip() == (
+        'The Event "via-new" is invalid: note: Invalid value: "rewritten": field is immutable'
+    )
+    server.kubectl("patch", "event", "via-core", "-n", namespace, "--type", "merge",
+                   "-p", '{"message": "updated"}')
+    assert json.loads(server.kubectl("get", "events.v1.events.k8s.io", "via-core", "-n", namespace,
+                                     "-o", "json").stdout)["note"] == "updated"
+    server.kubectl("delete", "events.v1.events.k8s.io", "via-new", "-n", namespace)
+    assert names(server, "events", namespace) == {"via-core"}

@@ -104,10 +104,84 @@ pub fn new_event(
     }
 }
 
+/// events.k8s.io/v1 field names and the core/v1 names of the same fields: one stored
+/// Event serves both APIs, as upstream's conversion does.
+const EVENTS_V1_TO_CORE: &[(&str, &str)] = &[
+    ("regarding", "involvedObject"),
+    ("note", "message"),
+    ("reportingController", "reportingComponent"),
+    ("deprecatedSource", "source"),
+    ("deprecatedFirstTimestamp", "firstTimestamp"),
+    ("deprecatedLastTimestamp", "lastTimestamp"),
+    ("deprecatedCount", "count"),
+];
+
+/// An events.k8s.io/v1 Event (JSON) as the core/v1 Event it is stored as.
+pub fn events_v1_to_core(event: serde_json::Value) -> serde_json::Value {
+    rename_fields(event, "v1", |name| {
+        EVENTS_V1_TO_CORE
+            .iter()
+            .find(|(v1, _)| *v1 == name)
+            .map(|(_, core)| *core)
+    })
+}
+
+/// A stored core/v1 Event (JSON) as events.k8s.io/v1 shows it.
+pub fn core_to_events_v1(event: serde_json::Value) -> serde_json::Value {
+    rename_fields(event, "events.k8s.io/v1", |name| {
+        EVENTS_V1_TO_CORE
+            .iter()
+            .find(|(_, core)| *core == name)
+            .map(|(v1, _)| *v1)
+    })
+}
+
+fn rename_fields<'a>(
+    event: serde_json::Value,
+    api_version: &str,
+    renamed: impl Fn(&str) -> Option<&'a str>,
+) -> serde_json::Value {
+    let serde_json::Value::Object(fields) = event else {
+        return event;
+    };
+    let mut out: serde_json::Map<String, serde_json::Value> = fields
+        .into_iter()
+        .map(|(name, value)| match renamed(&name) {
+            Some(other) => (other.to_string(), value),
+            None => (name, value),
+        })
+        .collect();
+    out.insert("apiVersion".into(), api_version.into());
+    serde_json::Value::Object(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use k8s_openapi::api::core::v1::{Node, Pod};
+
+    #[test]
+    fn events_convert_between_the_two_apis_without_loss() {
+        let core = serde_json::json!({
+            "apiVersion": "v1", "kind": "Event",
+            "metadata": {"name": "web-0.1", "namespace": "e2e"},
+            "involvedObject": {"kind": "Pod", "name": "web-0"},
+            "reason": "Scheduled", "message": "assigned", "type": "Normal",
+            "source": {"component": "default-scheduler"}, "count": 2,
+            "firstTimestamp": "2026-01-01T00:00:00Z", "lastTimestamp": "2026-01-01T00:00:01Z",
+            "reportingComponent": "default-scheduler", "reportingInstance": "s",
+            "eventTime": null, "action": "Binding",
+        });
+        let v1 = core_to_events_v1(core.clone());
+        assert_eq!(v1["apiVersion"], "events.k8s.io/v1");
+        assert_eq!(v1["regarding"]["name"], "web-0");
+        assert_eq!(v1["note"], "assigned");
+        assert_eq!(v1["reportingController"], "default-scheduler");
+        assert_eq!(v1["deprecatedCount"], 2);
+        assert_eq!(v1["deprecatedSource"]["component"], "default-scheduler");
+        assert!(v1.get("message").is_none() && v1.get("involvedObject").is_none());
+        assert_eq!(events_v1_to_core(v1), core);
+    }
 
     fn pod() -> Pod {
         let mut pod = Pod::default();

@@ -216,14 +216,21 @@ impl ResourceType {
         self.subresources.contains(&sub)
     }
 
+    /// The kind whose shape this kind is stored in: events.k8s.io Events are core Events
+    /// (one object, two APIs, as upstream stores them); every other kind is its own.
+    pub fn storage_kind(&'static self) -> &'static ResourceType {
+        if self.group == "events.k8s.io" {
+            find("", "v1", "events").expect("core events are registered")
+        } else {
+            self
+        }
+    }
+
     /// The store key prefix of this kind: `/registry/<group>/<plural>/`.
     pub fn key_prefix(&self) -> String {
-        // events.k8s.io events are kept apart from core events until conversion between
-        // the two shapes exists: each API sees the events written through it.
-        let group = if self.group.is_empty() {
-            "core"
-        } else {
-            self.group
+        let group = match self.group {
+            "" | "events.k8s.io" => "core",
+            other => other,
         };
         format!("/registry/{group}/{}/", self.plural)
     }
@@ -672,6 +679,7 @@ mod tests {
             "/registry/core/namespaces/default"
         );
         let ev = find("events.k8s.io", "v1", "events").unwrap();
-        assert_eq!(ev.key_prefix(), "/registry/events.k8s.io/events/");
+        assert_eq!(ev.key_prefix(), "/registry/core/events/");
+        assert_eq!(ev.storage_kind().group, "");
     }
 }

@@ -74,7 +74,11 @@ pub async fn expire_events(
     now: Timestamp,
 ) -> berth_store::Result<usize> {
     let mut deleted = 0;
-    for kind in registry::RESOURCES.iter().filter(|k| k.kind == "Event") {
+    // events.k8s.io Events are the core ones under another name: one pass covers both.
+    for kind in registry::RESOURCES
+        .iter()
+        .filter(|k| k.kind == "Event" && std::ptr::eq(k.storage_kind(), *k))
+    {
         let listed = store
             .range(RangeRequest {
                 prefix: kind.list_prefix(None),

@@ -223,6 +223,7 @@ pub async fn get_kv(
         .store
         .get(&rt.key(ns, name), None)
         .await?
+        .map(|kv| view(rt, kv))
         .ok_or_else(|| ApiError::NotFound {
             rt,
             name: name.to_string(),
@@ -431,7 +432,7 @@ async fn list(
             in_range = Some(res.count);
         }
         let exhausted = !res.more;
-        for kv in res.kvs {
+        for kv in res.kvs.into_iter().map(|kv| view(rt, kv)) {
             if limit != 0 && items.len() == limit {
                 more = true;
                 break;
@@ -665,6 +666,29 @@ pub fn canonical_bytes(rt: &ResourceType, obj: &Value) -> Vec<u8> {
     serde_json::to_vec(&Value::Object(out)).unwrap_or_default()
 }
 
+/// The bytes stored for `obj`, an object of `rt`: in the shape of its storage kind.
+pub fn stored_bytes(rt: &'static ResourceType, obj: &Value) -> Vec<u8> {
+    let storage = rt.storage_kind();
+    if std::ptr::eq(storage, rt) {
+        canonical_bytes(rt, obj)
+    } else {
+        canonical_bytes(storage, &berth_api::events::events_v1_to_core(obj.clone()))
+    }
+}
+
+/// A stored version as `rt`'s API shows it (events.k8s.io shows stored core Events).
+pub fn view(rt: &'static ResourceType, kv: Arc<KeyValue>) -> Arc<KeyValue> {
+    if std::ptr::eq(rt.storage_kind(), rt) {
+        return kv;
+    }
+    let stored: Value = serde_json::from_slice(&kv.value).unwrap_or(Value::Null);
+    let shown = berth_api::events::core_to_events_v1(stored);
+    Arc::new(KeyValue {
+        value: canonical_bytes(rt, &shown),
+        ..(*kv).clone()
+    })
+}
+
 fn with_type_meta(rt: &ResourceType, obj: &Value) -> Value {
     serde_json::from_slice(&canonical_bytes(rt, obj)).unwrap_or(Value::Null)
 }
@@ -812,7 +836,7 @@ async fn create(
             &warnings,
         ));
     }
-    let bytes = canonical_bytes(rt, &obj);
+    let bytes = stored_bytes(rt, &obj);
     match state
         .store
         .txn(
@@ -827,7 +851,7 @@ async fn create(
                 .next()
                 .flatten()
                 .ok_or_else(|| ApiError::Internal("missing write result".into()))?;
-            let mut r = render_one(rt, &kv, rendering, StatusCode::CREATED)?;
+            let mut r = render_one(rt, &view(rt, kv), rendering, StatusCode::CREATED)?;
             add_warnings(&mut r, &warnings);
             Ok(r)
         }
@@ -883,7 +907,7 @@ pub async fn update_object(
     let dry_run = q.dry_run()?;
     let key = rt.key(ns, name);
     for _ in 0..MAX_UPDATE_ATTEMPTS {
-        let current = state.store.get(&key, None).await?;
+        let current = state.store.get(&key, None).await?.map(|kv| view(rt, kv));
         let current_obj = current.as_ref().map(|kv| object_value(kv));
         let requested = compute(current_obj.as_ref())?;
         let Some(kv) = current else {
@@ -1075,7 +1099,7 @@ pub async fn update_object(
         } else {
             Op::Put {
                 key: key.clone(),
-                value: canonical_bytes(rt, &new),
+                value: stored_bytes(rt, &new),
             }
         };
         match write_if_unchanged(state, &key, kv.mod_revision, op).await? {
@@ -1090,7 +1114,7 @@ pub async fn update_object(
                         .next()
                         .flatten()
                         .ok_or_else(|| ApiError::Internal("missing write result".into()))?;
-                    object_value(&kv)
+                    object_value(&view(rt, kv))
                 };
                 return Ok((
                     Updated {
@@ -1479,7 +1503,7 @@ pub async fn delete(
                 (
                     Op::Put {
                         key: key.clone(),
-                        value: canonical_bytes(rt, &marked),
+                        value: stored_bytes(rt, &marked),
                     },
                     marked,
                     code,
@@ -1502,7 +1526,7 @@ pub async fn delete(
                 } else {
                     kvs[0]
                         .as_ref()
-                        .map(|kv| object_value(kv))
+                        .map(|kv| object_value(&view(rt, kv.clone())))
                         .unwrap_or(response_obj)
                 };
                 return Ok(delete_response(rt, &out, is_delete, code));
@@ -1581,7 +1605,7 @@ async fn delete_collection(
         .await?;
     let mut deleted = Vec::new();
     for kv in res.kvs {
-        let obj = object_value(&kv);
+        let obj = object_value(&view(rt, kv));
         if !filter.matches(&obj) {
             continue;
         }

@@ -19,7 +19,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::list_options;
 use crate::request::{Query, ResourcePath};
 use crate::response::{object_bytes, object_summary};
-use crate::rest::Filter;
+use crate::rest::{Filter, view};
 use crate::table::{Rendering, RowSource, table};
 
 /// Upstream keeps a watch open between 30 and 60 minutes unless told otherwise.
@@ -90,10 +90,10 @@ pub async fn watch(
                     ..Default::default()
                 })
                 .await?;
-            for kv in &res.kvs {
-                let decoded = decode_for(&filter, kv);
+            for kv in res.kvs.into_iter().map(|kv| view(rt, kv)) {
+                let decoded = decode_for(&filter, &kv);
                 if passes(&filter, &decoded) {
-                    initial.push(encoder.event("ADDED", kv, decoded.as_ref()));
+                    initial.push(encoder.event("ADDED", &kv, decoded.as_ref()));
                 }
             }
             if p.initial_events_end {
@@ -236,8 +236,11 @@ impl Encoder {
     /// A change, as seen through the request's selectors (objects entering or leaving the
     /// selection appear as ADDED or DELETED).
     fn change(&mut self, ev: &Event, filter: &Filter) -> Option<Bytes> {
+        let rt = self.rt;
         match ev {
             Event::Put { kv, prev } => {
+                let kv = &view(rt, kv.clone());
+                let prev = prev.clone().map(|p| view(rt, p));
                 let decoded = decode_for(filter, kv);
                 let now = passes(filter, &decoded);
                 let before = prev
@@ -252,6 +255,7 @@ impl Encoder {
                 Some(self.event(kind, kv, decoded.as_ref()))
             }
             Event::Delete { prev, revision } => {
+                let prev = &view(rt, prev.clone());
                 let decoded = decode_for(filter, prev);
                 if !passes(filter, &decoded) {
                     return None;

@@ -12,7 +12,7 @@ use k8s_openapi::api::events::v1::Event as EventsV1Event;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::meta::{
-    invalid_each, too_long, validate_immutable, validate_labels, validate_nonnegative,
+    invalid_each, to_value, too_long, validate_immutable, validate_labels, validate_nonnegative,
     validate_object_meta, validate_object_meta_update,
 };
 use super::names::{
@@ -771,28 +771,7 @@ pub fn validate_event(event: &Event) -> Vec<FieldError> {
 
 /// events.k8s.io/v1 Events are validated strictly on create (`ValidateEventCreate`).
 pub fn validate_events_v1_event(event: &EventsV1Event) -> Vec<FieldError> {
-    let namespace = s(&event.metadata.namespace);
-    let regarding_ns = event
-        .regarding
-        .as_ref()
-        .map(|r| s(&r.namespace))
-        .unwrap_or_default();
-    let mut errs = event_namespace_errors(namespace, regarding_ns, event.event_time.is_some());
-    if event.event_time.is_some() {
-        errs.extend(validate_new_style_event(
-            "reportingController",
-            s(&event.reporting_controller),
-            s(&event.reporting_instance),
-            s(&event.action),
-            s(&event.reason),
-            s(&event.note).len(),
-        ));
-    }
-    errs.extend(invalid_each(
-        &Path::new("namespace"),
-        namespace,
-        is_dns1123_subdomain(namespace),
-    ));
+    let mut errs = legacy_events_v1_errors(event);
     errs.extend(validate_object_meta(
         &event.metadata,
         name_is_dns_subdomain,
@@ -818,6 +797,91 @@ pub fn validate_events_v1_event(event: &EventsV1Event) -> Vec<FieldError> {
             errs.push(FieldError::invalid(field, "", "needs to be unset"));
         }
     }
+    errs
+}
+
+/// An update through events.k8s.io/v1 (`ValidateEventUpdate`): the legacy checks, and
+/// everything but the series stays as it was (an Event recorded again grows its series).
+pub fn validate_events_v1_event_update(
+    new: &EventsV1Event,
+    old: &EventsV1Event,
+) -> Vec<FieldError> {
+    let mut errs = legacy_events_v1_errors(new);
+    let mut immutable = |field: &str, new: serde_json::Value, old: serde_json::Value| {
+        errs.extend(validate_immutable(&new, &old, &Path::new(field)));
+    };
+    immutable(
+        "deprecatedCount",
+        to_value(&new.deprecated_count),
+        to_value(&old.deprecated_count),
+    );
+    immutable(
+        "deprecatedSource",
+        to_value(&new.deprecated_source),
+        to_value(&old.deprecated_source),
+    );
+    immutable(
+        "deprecatedFirstTimestamp",
+        to_value(&new.deprecated_first_timestamp),
+        to_value(&old.deprecated_first_timestamp),
+    );
+    immutable(
+        "deprecatedLastTimestamp",
+        to_value(&new.deprecated_last_timestamp),
+        to_value(&old.deprecated_last_timestamp),
+    );
+    immutable(
+        "regarding",
+        to_value(&new.regarding),
+        to_value(&old.regarding),
+    );
+    immutable("reason", to_value(&new.reason), to_value(&old.reason));
+    immutable("action", to_value(&new.action), to_value(&old.action));
+    immutable("note", to_value(&new.note), to_value(&old.note));
+    immutable("related", to_value(&new.related), to_value(&old.related));
+    immutable("type", to_value(&new.type_), to_value(&old.type_));
+    immutable(
+        "eventTime",
+        to_value(&new.event_time),
+        to_value(&old.event_time),
+    );
+    immutable(
+        "reportingController",
+        to_value(&new.reporting_controller),
+        to_value(&old.reporting_controller),
+    );
+    immutable(
+        "reportingInstance",
+        to_value(&new.reporting_instance),
+        to_value(&old.reporting_instance),
+    );
+    errs
+}
+
+/// The checks every Event passes whichever API writes it (`legacyValidateEvent`).
+fn legacy_events_v1_errors(event: &EventsV1Event) -> Vec<FieldError> {
+    let namespace = s(&event.metadata.namespace);
+    let regarding_ns = event
+        .regarding
+        .as_ref()
+        .map(|r| s(&r.namespace))
+        .unwrap_or_default();
+    let mut errs = event_namespace_errors(namespace, regarding_ns, event.event_time.is_some());
+    if event.event_time.is_some() {
+        errs.extend(validate_new_style_event(
+            "reportingController",
+            s(&event.reporting_controller),
+            s(&event.reporting_instance),
+            s(&event.action),
+            s(&event.reason),
+            s(&event.note).len(),
+        ));
+    }
+    errs.extend(invalid_each(
+        &Path::new("namespace"),
+        namespace,
+        is_dns1123_subdomain(namespace),
+    ));
     errs
 }
 
@@ -1069,6 +1133,19 @@ mod tests {
             "regarding": {"kind": "Pod", "namespace": "default", "name": "web-0"}}),
         );
         assert!(validate_events_v1_event(&ev).is_empty());
+        let mut grown = ev.clone();
+        grown.series = Some(k8s_openapi::api::events::v1::EventSeries {
+            count: 2,
+            last_observed_time: k8s_openapi::apimachinery::pkg::apis::meta::v1::MicroTime(
+                "2026-11-24T10:00:01Z".parse().unwrap(),
+            ),
+        });
+        assert!(validate_events_v1_event_update(&grown, &ev).is_empty());
+        grown.note = Some("changed".into());
+        assert_eq!(
+            messages(&validate_events_v1_event_update(&grown, &ev)),
+            vec!["note: Invalid value: \"changed\": field is immutable"]
+        );
         let lease: Lease =
             object(json!({"metadata": {"name": "l"}, "spec": {"leaseDurationSeconds": 0}}));
         assert_eq!(

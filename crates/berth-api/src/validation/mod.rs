@@ -191,6 +191,9 @@ impl Validation for events::v1::Event {
     fn validate_create(&self) -> Vec<FieldError> {
         core::validate_events_v1_event(self)
     }
+    fn validate_update(&self, old: &Self) -> Vec<FieldError> {
+        core::validate_events_v1_event_update(self, old)
+    }
 }
 
 impl Validation for coordination::v1::Lease {
