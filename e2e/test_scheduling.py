@@ -141,3 +141,11 @@ def test_cordoned_node_is_tainted_until_uncordoned(server):
         server.kubectl("uncordon", "sim-1")
     wait_until(lambda: taints() == "<none>", what="the taint removed after uncordon")
 
+
+def test_scheduled_running_pod_keeps_generation_one(server, namespace):
+    server.kubectl("run", "g1", "--image=nginx", "-n", namespace)
+    server.kubectl("wait", "pod/g1", "-n", namespace, "--for=jsonpath={.status.phase}=Running",
+                   "--timeout=30s")
+    generation = server.kubectl("get", "pod", "g1", "-n", namespace,
+                                "-o", "jsonpath={.metadata.generation}").stdout
+    assert generation == "1"
