@@ -6,7 +6,7 @@ import time
 
 import requests
 
-from util import configmap, create_cm, create_ns
+from util import ROOT_CA_CONFIGMAP, configmap, create_cm, create_ns, wait_until
 
 WRITERS = 8
 
@@ -23,6 +23,11 @@ def create_namespace(server, name):
         timeout=10,
     )
     assert resp.status_code == 201, resp.text
+    # The controllers publish the root CA ConfigMap in it: let that write land before a
+    # test takes a resourceVersion to watch configmaps from.
+    wait_until(lambda: server.session().get(cm_url(server, name, ROOT_CA_CONFIGMAP),
+                                            timeout=10).status_code == 200,
+               what=f"the root CA ConfigMap in {name}")
 
 
 def test_acknowledged_creates_survive_kill_9(fresh_servers):

@@ -7,6 +7,7 @@ import re
 import pytest
 
 from util import (
+    ROOT_CA_CONFIGMAP,
     LineReader,
     as_json,
     configmap,
@@ -228,9 +229,12 @@ def test_label_and_field_selectors(server, namespace):
         return server.kubectl("get", "cm", "-n", namespace, "-o", "name", *args).stdout.split()
 
     assert names("-l", "tier=db") == ["configmap/a", "configmap/c"]
-    assert names("-l", "tier!=db") == ["configmap/b"]
+    # `!=` and `notin` also match objects without the label, as upstream: here the root CA
+    # ConfigMap the controllers publish in every namespace.
+    root_ca = f"configmap/{ROOT_CA_CONFIGMAP}"
+    assert names("-l", "tier!=db") == ["configmap/b", root_ca]
     assert names("-l", "tier in (web)") == ["configmap/b"]
-    assert names("-l", "tier notin (db,web)") == []
+    assert names("-l", "tier notin (db,web)") == [root_ca]
     assert names("--field-selector", "metadata.name=b") == ["configmap/b"]
     assert names("--field-selector", "metadata.name!=b", "-l", "tier") == [
         "configmap/a",

@@ -9,7 +9,7 @@ import pytest
 from kubernetes import client, watch
 from kubernetes.client.rest import ApiException
 
-from util import create_ns, unique_name
+from util import ROOT_CA_CONFIGMAP, create_ns, unique_name
 
 
 # Compaction every 200 ms keeping 5 revisions, so old resourceVersions expire within a
@@ -95,13 +95,15 @@ def test_watch_delivers_bookmarks_when_allowed(server, namespace):
 
 def test_pagination_with_limit_and_continue(server, namespace):
     api = core(server)
-    names = sorted(f"page-{i:02d}" for i in range(7))
-    for name in names:
+    created = [f"page-{i:02d}" for i in range(7)]
+    for name in created:
         api.create_namespaced_config_map(namespace, cm(name))
+    # The namespace also holds the root CA ConfigMap the controllers publish.
+    names = sorted(created + [ROOT_CA_CONFIGMAP])
     first = api.list_namespaced_config_map(namespace, limit=3)
     assert [i.metadata.name for i in first.items] == names[:3]
     assert first.metadata._continue
-    assert first.metadata.remaining_item_count == 4
+    assert first.metadata.remaining_item_count == 5
     # An object created after the first page does not show up in later pages: the whole
     # list is served at the first page's resourceVersion.
     api.create_namespaced_config_map(namespace, cm("page-99"))
@@ -117,7 +119,7 @@ def test_pagination_with_limit_and_continue(server, namespace):
         remaining.append(page.metadata.remaining_item_count)
     assert seen == names
     # What is left is counted at the list's resourceVersion; the last page has no count.
-    assert remaining == [1, None]
+    assert remaining == [2, None]
 
 
 def test_list_with_label_selector_and_limit(server, namespace):
@@ -213,7 +215,7 @@ def test_watch_list_sends_initial_events_then_bookmark(server, namespace):
             break
         else:
             pytest.fail(f"unexpected event before the initial-events bookmark: {event}")
-    assert sorted(added) == ["wl-a", "wl-b", "wl-c"]
+    assert sorted(added) == [ROOT_CA_CONFIGMAP, "wl-a", "wl-b", "wl-c"]
     assert bookmark is not None
     assert bookmark["metadata"]["annotations"]["k8s.io/initial-events-end"] == "true"
     assert int(bookmark["metadata"]["resourceVersion"]) > 0

@@ -1,6 +1,6 @@
 """The scheduler and node lifecycle on simulated nodes: what `kubectl describe` and
-`kubectl get` show a user when pods cannot be placed, when they spread, and when a node
-stops reporting."""
+`kubectl get` show a user when pods cannot be placed, when they spread, when a node
+stops reporting and when it is cordoned."""
 
 import json
 
@@ -120,3 +120,32 @@ def test_silent_node_goes_unknown_and_tainted_then_evicts(quick_lifecycle_server
         wait_until(evicted, timeout=30, what="the victim's eviction")
     finally:
         server.kubectl("delete", "node", name, "--wait=false")
+
+
+def test_cordoned_node_is_tainted_until_uncordoned(server):
+    server.kubectl("cordon", "sim-1")
+    try:
+        def taints():
+            described = server.kubectl("describe", "node", "sim-1").stdout
+            line = next(l for l in described.splitlines() if l.startswith("Taints:"))
+            return line.split(":", 1)[1].strip()
+        wait_until(lambda: taints() == "node.kubernetes.io/unschedulable:NoSchedule",
+                   what="the unschedulable taint in kubectl describe")
+        got = json.loads(server.kubectl("get", "node", "sim-1", "-o", "json").stdout)
+        assert got["spec"]["unschedulable"] is True
+        [taint] = got["spec"]["taints"]
+        assert taint["timeAdded"], taint
+        status = server.kubectl("get", "node", "sim-1", "--no-headers").stdout.split()[1]
+        assert status == "Ready,SchedulingDisabled"
+    finally:
+        server.kubectl("uncordon", "sim-1")
+    wait_until(lambda: taints() == "<none>", what="the taint removed after uncordon")
+
+
+def test_scheduled_running_pod_keeps_generation_one(server, namespace):
+    server.kubectl("run", "g1", "--image=nginx", "-n", namespace)
+    server.kubectl("wait", "pod/g1", "-n", namespace, "--for=jsonpath={.status.phase}=Running",
+                   "--timeout=30s")
+    generation = server.kubectl("get", "pod", "g1", "-n", namespace,
+                                "-o", "jsonpath={.metadata.generation}").stdout
+    assert generation == "1"

@@ -108,10 +108,23 @@ def create_cm(server, namespace: str, name: str, **data: str):
                           input=json.dumps(configmap(name, data)))
 
 
+# What the controllers put in every namespace (serviceaccounts-controller and
+# root-ca-cert-publisher).
+NAMESPACE_DEFAULTS = ["serviceaccount/default", "configmap/kube-root-ca.crt"]
+ROOT_CA_CONFIGMAP = "kube-root-ca.crt"
+
+
 def create_ns(server, name: str):
-    return server.kubectl("create", "-f", "-", input=json.dumps(
+    """Creates a namespace and, like upstream's e2e framework, waits until the controllers
+    have provisioned its default ServiceAccount and root CA ConfigMap, so tests that list
+    what a namespace holds see them every time."""
+    created = server.kubectl("create", "-f", "-", input=json.dumps(
         {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
     ))
+    wait_until(lambda: server.kubectl("get", *NAMESPACE_DEFAULTS, "-n", name, "-o", "name",
+                                      check=False).returncode == 0,
+               what=f"the default ServiceAccount and root CA ConfigMap in {name}")
+    return created
 
 
 def dump(*objects: dict) -> str:

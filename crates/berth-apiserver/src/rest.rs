@@ -1025,7 +1025,9 @@ pub async fn update_object(
         }
         if rt.has_generation {
             let old_gen = old["metadata"]["generation"].as_i64().unwrap_or(1);
-            let spec_changed = old.get("spec") != new.get("spec");
+            // Upstream's binding writes the node straight to storage, past the strategy
+            // that counts spec changes: a scheduled pod keeps its generation.
+            let spec_changed = target != Target::Whole && old.get("spec") != new.get("spec");
             meta::set_meta(
                 &mut new,
                 "generation",

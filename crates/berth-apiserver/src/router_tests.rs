@@ -265,3 +265,35 @@ async fn scale_subresource_reads_and_writes_replicas() {
     assert_eq!(got["spec"]["replicas"], 4);
     assert_eq!(got["metadata"]["generation"], 2);
 }
+
+#[tokio::test]
+async fn binding_a_pod_keeps_its_generation() {
+    let (app, _dir) = app().await;
+    let pods = "/api/v1/namespaces/default/pods";
+    let pod = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
+        "spec": {"containers": [{"name": "c", "image": "nginx"}]}});
+    let (code, created) = call(&app, "POST", pods, "application/json", pod).await;
+    assert_eq!(code, StatusCode::CREATED, "{created}");
+    assert_eq!(created["metadata"]["generation"], 1);
+    let binding = json!({"apiVersion": "v1", "kind": "Binding", "metadata": {"name": "p"},
+        "target": {"kind": "Node", "name": "n1"}});
+    let (code, body) = call(
+        &app,
+        "POST",
+        &format!("{pods}/p/binding"),
+        "application/json",
+        binding,
+    )
+    .await;
+    assert_eq!(code, StatusCode::CREATED, "{body}");
+    let (_, got) = call(
+        &app,
+        "GET",
+        &format!("{pods}/p"),
+        "application/json",
+        Value::Null,
+    )
+    .await;
+    assert_eq!(got["spec"]["nodeName"], "n1");
+    assert_eq!(got["metadata"]["generation"], 1);
+}

@@ -10,6 +10,7 @@ pub mod events;
 pub mod gc;
 pub mod namespace;
 pub mod nodelifecycle;
+pub mod per_namespace;
 pub mod statefulset;
 pub mod volumes;
 
@@ -18,6 +19,7 @@ pub use error::Error;
 pub use gc::run_garbage_collector;
 pub use namespace::run_namespace_controller;
 pub use nodelifecycle::{NodeLifecycleConfig, run_node_lifecycle_controller};
+pub use per_namespace::{DefaultServiceAccount, RootCaConfigMap, run_per_namespace_controller};
 pub use volumes::{VolumesConfig, ensure_default_storage_class, run_volume_controller};
 
 use berth_api::registry::{RESOURCES, ResourceType};
@@ -25,19 +27,32 @@ pub use berth_informer::Informers;
 use kube::discovery::ApiResource;
 use tokio::sync::watch;
 
+/// What the controllers need from the server that runs them.
+#[derive(Debug, Clone)]
+pub struct ControllersConfig {
+    pub node_lifecycle: NodeLifecycleConfig,
+    /// The cluster CA certificate (PEM) published in every namespace.
+    pub root_ca_pem: String,
+}
+
 /// Runs every controller until `stop` turns true (or its sender is dropped).
-pub async fn run(
-    informers: Informers,
-    node_lifecycle: NodeLifecycleConfig,
-    stop: watch::Receiver<bool>,
-) {
+pub async fn run(informers: Informers, config: ControllersConfig, stop: watch::Receiver<bool>) {
     let client = informers.client().clone();
+    let root_ca = RootCaConfigMap {
+        ca_pem: config.root_ca_pem,
+    };
     tokio::join!(
         run_garbage_collector(client.clone(), stopped(stop.clone())),
         run_namespace_controller(client, stopped(stop.clone())),
         run_endpoints_controller(informers.clone(), stopped(stop.clone())),
         statefulset::run(informers.clone(), stopped(stop.clone())),
-        run_node_lifecycle_controller(informers, node_lifecycle, stopped(stop)),
+        run_per_namespace_controller(
+            informers.clone(),
+            DefaultServiceAccount,
+            stopped(stop.clone())
+        ),
+        run_per_namespace_controller(informers.clone(), root_ca, stopped(stop.clone())),
+        run_node_lifecycle_controller(informers, config.node_lifecycle, stopped(stop)),
     );
 }
 
@@ -78,7 +93,7 @@ mod tests {
     #[test]
     fn controllers_can_be_spawned() {
         fn spawnable<F: Future + Send + 'static>(
-            _: fn(Informers, NodeLifecycleConfig, watch::Receiver<bool>) -> F,
+            _: fn(Informers, ControllersConfig, watch::Receiver<bool>) -> F,
         ) {
         }
         spawnable(run);

@@ -154,12 +154,15 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
 
     let client = in_process_client(router.clone(), &controller_token);
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let node_lifecycle = node_lifecycle_config();
+    let controllers_config = berth_controllers::ControllersConfig {
+        node_lifecycle: node_lifecycle_config(),
+        root_ca_pem: material.ca_pem.clone(),
+    };
     // One watch and one cache per kind for every in-process component.
     let informers = berth_controllers::Informers::new(client.clone(), stop_rx.clone());
     let controllers = tokio::spawn(berth_controllers::run(
         informers.clone(),
-        node_lifecycle,
+        controllers_config,
         stop_rx.clone(),
     ));
     let volumes = berth_controllers::VolumesConfig {

@@ -1,7 +1,7 @@
 //! The Endpoints and EndpointSlice controllers (upstream `pkg/controller/endpoint` and
-//! `pkg/controller/endpointslice`), run as one loop: for every Service with a selector,
-//! an Endpoints object of the same name and `discovery.k8s.io/v1` EndpointSlices listing
-//! the selected pods.
+//! `pkg/controller/endpointslice`), run as one loop: for every Service with a selector
+//! (ExternalName ones excepted), an Endpoints object of the same name and
+//! `discovery.k8s.io/v1` EndpointSlices listing the selected pods.
 //!
 //! Watches on services, pods, nodes (zones) and slices feed a work queue of service keys;
 //! a worker computes the wanted state with [`desired`] from the caches and writes the
@@ -192,7 +192,7 @@ impl EndpointsController {
             .state()
             .iter()
             .filter(|s| s.namespace() == namespace)
-            .filter(|s| selector_of(s).is_some_and(|sel| sel.matches(&labels)))
+            .filter(|s| managed_selector(s).is_some_and(|sel| sel.matches(&labels)))
             .map(|s| s.name_any())
             .collect()
     }
@@ -224,8 +224,9 @@ impl EndpointsController {
             }
             return Ok(());
         };
-        let Some(selector) = selector_of(&service) else {
-            // Endpoints of selector-less services belong to their users.
+        let Some(selector) = managed_selector(&service) else {
+            // Endpoints of selector-less services belong to their users; ExternalName
+            // services have none.
             return Ok(());
         };
         let pods: Vec<Arc<Pod>> = self
@@ -332,9 +333,15 @@ fn key_of(meta: &ObjectMeta) -> ServiceKey {
     )
 }
 
-/// The service's pod selector; `None` for services without one (they are left alone).
-fn selector_of(service: &Service) -> Option<LabelSelector> {
-    let selector = service.spec.as_ref()?.selector.as_ref()?;
+/// The pod selector of a service whose endpoints this controller manages; `None` for
+/// services without one and for ExternalName services (a DNS alias, upstream issue
+/// 105986), whose Endpoints and slices are left as they are, as upstream does.
+fn managed_selector(service: &Service) -> Option<LabelSelector> {
+    let spec = service.spec.as_ref()?;
+    if spec.type_.as_deref() == Some("ExternalName") {
+        return None;
+    }
+    let selector = spec.selector.as_ref()?;
     let k8s = k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector {
         match_labels: Some(selector.clone()),
         match_expressions: None,
@@ -348,7 +355,7 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    fn only_services_with_a_selector_are_managed() {
+    fn only_services_with_a_selector_and_not_external_names_are_managed() {
         let service = |spec: serde_json::Value| -> Service {
             serde_json::from_value(json!({"metadata": {"name": "s"}, "spec": spec})).unwrap()
         };
@@ -358,9 +365,14 @@ mod tests {
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect()
         };
-        assert!(selector_of(&service(json!({"ports": [{"port": 80}]}))).is_none());
-        let selector = selector_of(&service(json!({"selector": {"app": "web"}}))).unwrap();
+        assert!(managed_selector(&service(json!({"ports": [{"port": 80}]}))).is_none());
+        let selector = managed_selector(&service(json!({"selector": {"app": "web"}}))).unwrap();
         assert!(selector.matches(&labels(&[("app", "web"), ("x", "y")])));
         assert!(!selector.matches(&labels(&[("app", "db")])));
+        let alias = service(
+            json!({"type": "ExternalName", "externalName": "db.example.com",
+            "selector": {"app": "web"}}),
+        );
+        assert!(managed_selector(&alias).is_none());
     }
 }

@@ -1,6 +1,6 @@
 //! Node lifecycle decisions (upstream `pkg/controller/nodelifecycle` and
 //! `pkg/controller/tainteviction`): node health from heartbeat age, the taints that follow
-//! from the Ready condition, and when a pod on a NoExecute-tainted node is evicted.
+//! from the conditions and cordoning, and when a pod on a NoExecute-tainted node is evicted.
 
 use std::time::Duration;
 
@@ -10,6 +10,10 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
 pub const UNREACHABLE_TAINT: &str = "node.kubernetes.io/unreachable";
 pub const NOT_READY_TAINT: &str = "node.kubernetes.io/not-ready";
+/// The taint of a cordoned node (`spec.unschedulable`).
+pub const UNSCHEDULABLE_TAINT: &str = "node.kubernetes.io/unschedulable";
+const NO_SCHEDULE: &str = "NoSchedule";
+const NO_EXECUTE: &str = "NoExecute";
 /// The conditions the controller marks Unknown when the kubelet goes silent.
 const WATCHED_CONDITIONS: [&str; 4] = ["Ready", "MemoryPressure", "DiskPressure", "PIDPressure"];
 
@@ -79,33 +83,91 @@ pub fn stale_conditions(
     (conditions != existing).then_some(conditions)
 }
 
-/// The node's taints as the Ready condition wants them: `not-ready` for False,
-/// `unreachable` for Unknown (NoSchedule and NoExecute, the NoExecute ones stamped with
-/// the time they were added), neither for True. Other taints are kept as they are.
-pub fn wanted_taints(existing: &[Taint], ready: Option<&str>, now: Timestamp) -> Vec<Taint> {
-    let wanted_key = match ready {
-        Some("False") => Some(NOT_READY_TAINT),
-        Some("Unknown") => Some(UNREACHABLE_TAINT),
-        Some(_) => None,
-        // No Ready condition yet: leave the taints alone.
-        None => return existing.to_vec(),
+/// The NoSchedule taint each condition status calls for (upstream
+/// `nodeConditionToTaintKeyStatusMap`, "taint nodes by condition").
+const CONDITION_TAINTS: [(&str, &str, &str); 6] = [
+    ("Ready", "False", NOT_READY_TAINT),
+    ("Ready", "Unknown", UNREACHABLE_TAINT),
+    (
+        "MemoryPressure",
+        "True",
+        "node.kubernetes.io/memory-pressure",
+    ),
+    ("DiskPressure", "True", "node.kubernetes.io/disk-pressure"),
+    (
+        "NetworkUnavailable",
+        "True",
+        "node.kubernetes.io/network-unavailable",
+    ),
+    ("PIDPressure", "True", "node.kubernetes.io/pid-pressure"),
+];
+
+/// The node's taints as its conditions and `spec.unschedulable` want them:
+/// - NoSchedule: one per condition in [`CONDITION_TAINTS`], and `unschedulable` for a
+///   cordoned node (upstream's `doNoScheduleTaintingPass`);
+/// - NoExecute: `not-ready` for Ready False, `unreachable` for Ready Unknown (upstream's
+///   taint-based eviction).
+///
+/// Taints added now are stamped with `now`, as upstream's `SwapNodeControllerTaint` does;
+/// those already there keep their time. Until the node posts a Ready condition its
+/// `not-ready` and `unreachable` taints are left alone (the kubelet registers with
+/// `not-ready`), and taints of other keys are never touched.
+pub fn wanted_taints(node: &Node, now: Timestamp) -> Vec<Taint> {
+    let existing = node
+        .spec
+        .as_ref()
+        .and_then(|s| s.taints.as_deref())
+        .unwrap_or_default();
+    let conditions = node.status.as_ref().and_then(|s| s.conditions.as_deref());
+    let ready = ready_condition(node).map(|c| c.status.as_str());
+
+    let mut wanted: Vec<(&str, &str)> = Vec::new();
+    for condition in conditions.unwrap_or_default() {
+        wanted.extend(
+            CONDITION_TAINTS
+                .iter()
+                .filter(|(type_, status, _)| {
+                    condition.type_ == *type_ && condition.status == *status
+                })
+                .map(|(_, _, key)| (*key, NO_SCHEDULE)),
+        );
+    }
+    if node.spec.as_ref().and_then(|s| s.unschedulable) == Some(true) {
+        wanted.push((UNSCHEDULABLE_TAINT, NO_SCHEDULE));
+    }
+    match ready {
+        Some("False") => wanted.push((NOT_READY_TAINT, NO_EXECUTE)),
+        Some("Unknown") => wanted.push((UNREACHABLE_TAINT, NO_EXECUTE)),
+        _ => {}
+    }
+
+    let follows_ready = |key: &str| key == NOT_READY_TAINT || key == UNREACHABLE_TAINT;
+    let managed = |taint: &Taint| {
+        if ready.is_none() && follows_ready(&taint.key) {
+            return false;
+        }
+        match taint.effect.as_str() {
+            NO_SCHEDULE => {
+                taint.key == UNSCHEDULABLE_TAINT
+                    || CONDITION_TAINTS.iter().any(|(_, _, key)| taint.key == *key)
+            }
+            NO_EXECUTE => follows_ready(&taint.key),
+            _ => false,
+        }
     };
-    let managed = |t: &Taint| t.key == NOT_READY_TAINT || t.key == UNREACHABLE_TAINT;
     let mut taints: Vec<Taint> = existing
         .iter()
-        .filter(|t| !managed(t) || Some(t.key.as_str()) == wanted_key)
+        .filter(|t| !managed(t) || wanted.contains(&(t.key.as_str(), t.effect.as_str())))
         .cloned()
         .collect();
-    if let Some(key) = wanted_key {
-        for effect in ["NoSchedule", "NoExecute"] {
-            if !taints.iter().any(|t| t.key == key && t.effect == effect) {
-                taints.push(Taint {
-                    key: key.to_string(),
-                    effect: effect.to_string(),
-                    time_added: (effect == "NoExecute").then_some(Time(now)),
-                    value: None,
-                });
-            }
+    for (key, effect) in wanted {
+        if !taints.iter().any(|t| t.key == key && t.effect == effect) {
+            taints.push(Taint {
+                key: key.to_string(),
+                effect: effect.to_string(),
+                time_added: Some(Time(now)),
+                value: None,
+            });
         }
     }
     taints
@@ -148,7 +210,7 @@ pub enum Eviction {
 /// not tolerated, else after the shortest `tolerationSeconds` of the tolerations used,
 /// counted from when the taints were added.
 pub fn eviction(tolerations: &[Toleration], taints: &[Taint], now: Timestamp) -> Eviction {
-    let no_execute: Vec<&Taint> = taints.iter().filter(|t| t.effect == "NoExecute").collect();
+    let no_execute: Vec<&Taint> = taints.iter().filter(|t| t.effect == NO_EXECUTE).collect();
     if no_execute.is_empty() {
         return Eviction::Keep;
     }
@@ -315,8 +377,22 @@ mod tests {
         }
     }
 
+    /// A node with these taints, conditions (type, status) and `spec.unschedulable`.
+    fn tainted_node(taints: &[Taint], conditions: &[(&str, &str)], unschedulable: bool) -> Node {
+        let conditions: Vec<Value> = conditions
+            .iter()
+            .map(|(type_, status)| json!({"type": type_, "status": status}))
+            .collect();
+        serde_json::from_value(json!({
+            "metadata": {"name": "n"},
+            "spec": {"taints": taints, "unschedulable": unschedulable},
+            "status": {"conditions": conditions},
+        }))
+        .unwrap()
+    }
+
     #[test]
-    fn taints_follow_the_ready_condition() {
+    fn taints_follow_the_conditions_and_cordoning() {
         let custom = taint("example.com/dedicated", "NoSchedule", None);
         let summary = |taints: Vec<Taint>| -> Vec<(String, String, Option<Timestamp>)> {
             taints
@@ -330,66 +406,124 @@ mod tests {
                 .collect()
         };
         let unreachable = [
-            taint(UNREACHABLE_TAINT, "NoSchedule", None),
+            taint(UNREACHABLE_TAINT, "NoSchedule", Some(5)),
             taint(UNREACHABLE_TAINT, "NoExecute", Some(5)),
         ];
+        let cordoned = taint(UNSCHEDULABLE_TAINT, "NoSchedule", Some(5));
+        const MEMORY: &str = "node.kubernetes.io/memory-pressure";
         type Case<'a> = (
             &'a str,
             Vec<Taint>,
-            Option<&'a str>,
+            Vec<(&'a str, &'a str)>,
+            bool,
             Vec<(&'a str, &'a str, Option<i64>)>,
         );
         let cases: Vec<Case> = vec![
             (
                 "unknown: unreachable taints added",
                 vec![custom.clone()],
-                Some("Unknown"),
+                vec![("Ready", "Unknown")],
+                false,
                 vec![
                     ("example.com/dedicated", "NoSchedule", None),
-                    (UNREACHABLE_TAINT, "NoSchedule", None),
+                    (UNREACHABLE_TAINT, "NoSchedule", Some(10)),
                     (UNREACHABLE_TAINT, "NoExecute", Some(10)),
                 ],
             ),
             (
                 "unknown again: taints and their time kept",
                 unreachable.to_vec(),
-                Some("Unknown"),
+                vec![("Ready", "Unknown")],
+                false,
                 vec![
-                    (UNREACHABLE_TAINT, "NoSchedule", None),
+                    (UNREACHABLE_TAINT, "NoSchedule", Some(5)),
                     (UNREACHABLE_TAINT, "NoExecute", Some(5)),
                 ],
             ),
             (
                 "false: not-ready replaces unreachable",
                 unreachable.to_vec(),
-                Some("False"),
+                vec![("Ready", "False")],
+                false,
                 vec![
-                    (NOT_READY_TAINT, "NoSchedule", None),
+                    (NOT_READY_TAINT, "NoSchedule", Some(10)),
                     (NOT_READY_TAINT, "NoExecute", Some(10)),
                 ],
             ),
             (
                 "recovery removes them",
                 [unreachable.to_vec(), vec![custom.clone()]].concat(),
-                Some("True"),
+                vec![("Ready", "True")],
+                false,
                 vec![("example.com/dedicated", "NoSchedule", None)],
             ),
             (
                 "no Ready condition: untouched",
                 unreachable.to_vec(),
-                None,
+                vec![],
+                false,
                 vec![
-                    (UNREACHABLE_TAINT, "NoSchedule", None),
+                    (UNREACHABLE_TAINT, "NoSchedule", Some(5)),
                     (UNREACHABLE_TAINT, "NoExecute", Some(5)),
                 ],
             ),
+            (
+                "cordoned: unschedulable added",
+                vec![custom.clone()],
+                vec![("Ready", "True")],
+                true,
+                vec![
+                    ("example.com/dedicated", "NoSchedule", None),
+                    (UNSCHEDULABLE_TAINT, "NoSchedule", Some(10)),
+                ],
+            ),
+            (
+                "still cordoned: kept with its time",
+                vec![cordoned.clone()],
+                vec![("Ready", "True")],
+                true,
+                vec![(UNSCHEDULABLE_TAINT, "NoSchedule", Some(5))],
+            ),
+            (
+                "uncordoned: unschedulable removed",
+                vec![cordoned.clone(), custom.clone()],
+                vec![("Ready", "True")],
+                false,
+                vec![("example.com/dedicated", "NoSchedule", None)],
+            ),
+            (
+                "cordoning does not wait for a Ready condition",
+                vec![],
+                vec![],
+                true,
+                vec![(UNSCHEDULABLE_TAINT, "NoSchedule", Some(10))],
+            ),
+            (
+                "pressure conditions taint NoSchedule only while True",
+                vec![taint(
+                    "node.kubernetes.io/disk-pressure",
+                    "NoSchedule",
+                    Some(5),
+                )],
+                vec![
+                    ("Ready", "True"),
+                    ("MemoryPressure", "True"),
+                    ("DiskPressure", "False"),
+                ],
+                false,
+                vec![(MEMORY, "NoSchedule", Some(10))],
+            ),
+            (
+                "a managed key with another effect is not ours",
+                vec![taint(UNSCHEDULABLE_TAINT, "NoExecute", None)],
+                vec![("Ready", "True")],
+                false,
+                vec![(UNSCHEDULABLE_TAINT, "NoExecute", None)],
+            ),
         ];
-        for (name, existing, ready, want) in cases {
-            assert_eq!(
-                summary(wanted_taints(&existing, ready, at(10))),
-                own(&want),
-                "{name}"
-            );
+        for (name, existing, conditions, unschedulable, want) in cases {
+            let node = tainted_node(&existing, &conditions, unschedulable);
+            assert_eq!(summary(wanted_taints(&node, at(10))), own(&want), "{name}");
         }
     }
 

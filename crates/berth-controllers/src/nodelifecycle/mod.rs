@@ -2,7 +2,8 @@
 //! eviction (`pkg/controller/tainteviction`): a node whose kubelet stops renewing its Lease
 //! in `kube-node-lease` gets Ready Unknown and the `unreachable` taints, a NotReady node the
 //! `not-ready` ones, its pods are marked not Ready, and pods that do not tolerate a
-//! NoExecute taint are deleted, at once or after their `tolerationSeconds`.
+//! NoExecute taint are deleted, at once or after their `tolerationSeconds`. A cordoned node
+//! (`spec.unschedulable`) and one under pressure get their NoSchedule taints.
 //!
 //! Woken by node, lease and pod events and by a periodic health check (the only way to
 //! notice silence); pending evictions wait in the work queue with a delay.
@@ -243,13 +244,9 @@ impl NodeLifecycle {
         if ready.as_deref() == Some("Unknown") {
             self.mark_pods_not_ready(name).await?;
         }
-        let existing = node
-            .spec
-            .as_ref()
-            .and_then(|s| s.taints.clone())
-            .unwrap_or_default();
-        let taints = decide::wanted_taints(&existing, ready.as_deref(), now);
-        if taints != existing {
+        let existing = node.spec.as_ref().and_then(|s| s.taints.as_deref());
+        let taints = decide::wanted_taints(&node, now);
+        if taints != existing.unwrap_or_default() {
             node.spec.get_or_insert_with(Default::default).taints =
                 (!taints.is_empty()).then_some(taints);
             node = api.replace(name, &PostParams::default(), &node).await?;
