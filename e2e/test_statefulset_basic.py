@@ -160,6 +160,18 @@ def test_basic_identity(server, namespace, core, apps):
         assert pvc.status.phase == "Bound"
 
 
+def test_components_write_under_their_upstream_manager_names(server, namespace):
+    create_set(server, namespace, sim_statefulset("mgr", 1))
+    wait_running_ready(server, namespace, "mgr", 1)
+    pod = json.loads(server.kubectl("get", "pod", "mgr-0", "-n", namespace, "-o", "json",
+                                    "--show-managed-fields").stdout)
+    managers = {(m["manager"], m.get("subresource", "")) for m in pod["metadata"]["managedFields"]}
+    assert ("kube-controller-manager", "") in managers
+    assert ("kube-scheduler", "") in managers
+    assert ("kubelet", "status") in managers
+    assert not any(name == "unknown" for name, _ in managers)
+
+
 def test_adopt_matching_orphans_and_release_non_matching_pods(server, namespace, core, apps):
     sts = create_set(server, namespace, sim_statefulset("ss", 1))
     wait_running_ready(server, namespace, "ss", 1)

@@ -156,7 +156,7 @@ pub async fn handle(
         (&Method::PUT, Some(name), _) => {
             let body = read_body(body).await?;
             let new = decode_object(rt.kind, content_type(&headers), &body)?;
-            replace(state, &rp, name, sub, new, &query, rendering).await
+            replace(state, &rp, name, sub, new, &query, &headers, rendering).await
         }
         (&Method::PATCH, Some(name), _) => {
             let body = read_body(body).await?;
@@ -1160,6 +1160,7 @@ pub struct Requested {
     pub duplicates: Vec<String>,
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn replace(
     state: &AppState,
     rp: &ResourcePath,
@@ -1167,6 +1168,7 @@ async fn replace(
     sub: Option<&str>,
     (mut body, duplicates): (Value, Vec<String>),
     q: &Query,
+    headers: &HeaderMap,
     rendering: Rendering,
 ) -> ApiResult<Response> {
     let rt = rp.rt;
@@ -1198,7 +1200,7 @@ async fn replace(
         name,
         target,
         q,
-        &HeaderMap::new(),
+        headers,
         "Update",
         |current| {
             // A uid in the body is a precondition, as upstream's update takes it.

@@ -71,6 +71,15 @@ impl Informers {
         &self.client
     }
 
+    /// The same informers (watches and caches) handing `client` to the component that
+    /// uses them, for its own requests.
+    pub fn with_client(&self, client: Client) -> Informers {
+        Informers {
+            client,
+            ..self.clone()
+        }
+    }
+
     /// The informer of kind `K`, starting its watch if this is the first request.
     pub fn get<K: Kind>(&self) -> Informer<K> {
         let mut started = lock(&self.started);

@@ -152,7 +152,9 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
         crate::kubeconfig::render(&server_url, &material.ca_pem, &admin_token).as_bytes(),
     )?;
 
-    let client = in_process_client(router.clone(), &controller_token);
+    // Each component names itself like its upstream counterpart, so managedFields show who
+    // wrote what (upstream names an unnamed field manager after the user agent).
+    let client = in_process_client(router.clone(), &controller_token, "kube-controller-manager");
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let controllers_config = berth_controllers::ControllersConfig {
         node_lifecycle: node_lifecycle_config(),
@@ -175,15 +177,17 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
         berth_controllers::stopped(stop_rx.clone()),
     ));
 
+    let scheduler_client = in_process_client(router.clone(), &controller_token, "kube-scheduler");
     let mut workers = vec![tokio::spawn(berth_scheduler::run(
-        informers,
+        informers.with_client(scheduler_client),
         stop_rx.clone(),
     ))];
+    let kubelet_client = in_process_client(router.clone(), &controller_token, "kubelet");
     if args.node_mode == NodeMode::Simulated {
         for index in 0..args.simulated_nodes as usize {
             let config =
                 berth_agent::SimulatedNodeConfig::numbered(simulated_node_name(index), index);
-            let (client, stop) = (client.clone(), stop_rx.clone());
+            let (client, stop) = (kubelet_client.clone(), stop_rx.clone());
             workers.push(tokio::spawn(async move {
                 if let Err(error) = berth_agent::run_simulated(client, config, stop).await {
                     tracing::error!(%error, "simulated node stopped");
@@ -247,12 +251,18 @@ async fn shutdown_signal() {
 
 /// A Kubernetes client whose requests go straight into the router, authenticated as the
 /// controllers, without a socket.
-fn in_process_client(router: axum::Router, token: &str) -> kube::Client {
+fn in_process_client(router: axum::Router, token: &str, component: &str) -> kube::Client {
     use tower::ServiceExt;
     let auth = http::HeaderValue::from_str(&format!("Bearer {token}")).expect("token is ASCII");
+    let agent = http::HeaderValue::from_str(&format!(
+        "{component}/v1.37.0 (linux) berth/{}",
+        env!("CARGO_PKG_VERSION")
+    ))
+    .expect("component names are ASCII");
     let service = router.map_request(move |mut req: http::Request<kube::client::Body>| {
-        req.headers_mut()
-            .insert(http::header::AUTHORIZATION, auth.clone());
+        let headers = req.headers_mut();
+        headers.insert(http::header::AUTHORIZATION, auth.clone());
+        headers.insert(http::header::USER_AGENT, agent.clone());
         req
     });
     kube::Client::new(service, "default")
