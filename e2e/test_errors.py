@@ -1,6 +1,7 @@
 """Bad requests get upstream's status code, reason, message and details, and change nothing."""
 
 import json
+import subprocess
 
 import pytest
 
@@ -313,3 +314,27 @@ def test_unsupported_patch_type_is_415(server, namespace):
     assert resp.status_code == 415, resp.text
     status = status_body(resp)
     assert status["reason"] == "UnsupportedMediaType"
+
+
+@pytest.mark.parametrize("method, path, code", [
+    ("POST", "/api/v1/namespaces/default/configmaps", 413),
+    ("PUT", "/api/v1/configmaps", 405),
+    ("POST", "/api/v1/widgets", 404),
+])
+def test_http2_clients_get_the_answer_to_a_body_the_server_does_not_use(
+        server, tmp_path, method, path, code):
+    # An answer given before the body is read must not reset the HTTP/2 stream: curl
+    # (nghttp2) reports a framing error instead of the status when it is.
+    size = 4 * 1024 * 1024 if code == 413 else 200 * 1024
+    body = tmp_path / "body"
+    body.write_bytes(b"a" * size)
+    for _ in range(3):
+        result = subprocess.run(
+            ["curl", "--http2", "-sS", "--cacert", str(server.ca_path),
+             "-H", f"Authorization: Bearer {server.token}",
+             "-H", "Content-Type: application/json", "-X", method,
+             "--data-binary", f"@{body}", "-o", "/dev/null",
+             "-w", "%{http_code} %{http_version}", server.url(path)],
+            capture_output=True, text=True, timeout=60)
+        assert result.returncode == 0, result.stderr
+        assert result.stdout == f"{code} 2", result.stdout

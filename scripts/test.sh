@@ -16,6 +16,8 @@ fi
 ensure_build_tools
 ensure_rust_components
 ensure_venv
+# curl speaks HTTP/2 to the server in the e2e suite (requests speaks only HTTP/1.1).
+command -v curl >/dev/null || ensure_apt_packages curl
 # The venv's kubectl and Python come first; the e2e harness also resolves kubectl from
 # the venv explicitly, so a kubectl elsewhere on the machine is never used.
 export PATH="$VENV/bin:$PATH"

@@ -117,6 +117,15 @@ async fn dispatch(State(state): State<Arc<AppState>>, req: Request) -> Response 
     .await
 }
 
+/// Whether a request may carry a body to read up front: writes that are not connection
+/// upgrades (exec, attach and port-forward stream over the upgraded connection).
+fn carries_body(req: &Request) -> bool {
+    matches!(
+        *req.method(),
+        Method::POST | Method::PUT | Method::PATCH | Method::DELETE
+    ) && !req.headers().contains_key(header::UPGRADE)
+}
+
 /// Paths anyone may read, as upstream's `system:public-info-viewer` allows.
 fn is_public(path: &str) -> bool {
     matches!(path, "/healthz" | "/livez" | "/readyz" | "/version")
@@ -136,6 +145,15 @@ async fn route(state: &Arc<AppState>, req: Request) -> Result<Response, ApiError
         tracing::Span::current().record("user", known.name.as_str());
         user = Some(known.clone());
     }
+    // Read the body before any answer, so that one given without reading it (404, 405)
+    // does not reset an HTTP/2 stream the client is still sending on.
+    let req = if carries_body(&req) {
+        let (parts, body) = req.into_parts();
+        let bytes = rest::read_body(body).await?;
+        Request::from_parts(parts, Body::from(bytes))
+    } else {
+        req
+    };
     if let (Some(review), Some(user), &Method::POST) =
         (reviews::Review::from_path(&path), &user, req.method())
     {

@@ -197,21 +197,37 @@ pub fn content_type(headers: &HeaderMap) -> &str {
         .unwrap_or("application/json")
 }
 
-pub(crate) async fn read_body(body: Body) -> ApiResult<bytes::Bytes> {
-    let limited = http_body_util::Limited::new(body, MAX_BODY_BYTES);
-    match limited.collect().await {
-        Ok(c) => Ok(c.to_bytes()),
-        Err(e)
-            if e.downcast_ref::<http_body_util::LengthLimitError>()
-                .is_some() =>
-        {
-            Err(ApiError::TooLarge(MAX_BODY_BYTES))
+/// Reads a request body of at most [`MAX_BODY_BYTES`]. A larger one is still read to its
+/// end (up to [`MAX_DRAINED_BYTES`]) and dropped before the 413: an HTTP/2 stream whose
+/// body was left unread is reset, and clients such as curl then report a stream error
+/// instead of the answer.
+pub(crate) async fn read_body(mut body: Body) -> ApiResult<bytes::Bytes> {
+    let mut chunks: Vec<bytes::Bytes> = Vec::new();
+    let mut seen = 0usize;
+    while let Some(frame) = body.frame().await {
+        let frame =
+            frame.map_err(|e| ApiError::BadRequest(format!("unable to read request body: {e}")))?;
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
+        seen += data.len();
+        if seen <= MAX_BODY_BYTES {
+            chunks.push(data);
+        } else if seen > MAX_DRAINED_BYTES {
+            break;
         }
-        Err(e) => Err(ApiError::BadRequest(format!(
-            "unable to read request body: {e}"
-        ))),
     }
+    if seen > MAX_BODY_BYTES {
+        return Err(ApiError::TooLarge(MAX_BODY_BYTES));
+    }
+    Ok(match chunks.len() {
+        1 => chunks.pop().unwrap_or_default(),
+        _ => chunks.concat().into(),
+    })
 }
+
+/// How much of an oversized body is read and dropped before answering 413.
+const MAX_DRAINED_BYTES: usize = 64 * 1024 * 1024;
 
 pub async fn get_kv(
     state: &AppState,
