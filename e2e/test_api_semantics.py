@@ -349,3 +349,20 @@ def test_kubectl_auth_can_i_and_whoami(server, namespace):
     user = json.loads(whoami)["status"]["userInfo"]
     assert user["username"] == "admin"
     assert "system:masters" in user["groups"]
+
+
+def test_yaml_keys_named_twice_follow_field_validation(server, namespace):
+    session = server.session()
+    body = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: twice-yaml\ndata:\n  a: '1'\n  a: '2'\n"
+    headers = {"Content-Type": "application/yaml"}
+    resp = session.post(cm_url(server, namespace), params={"fieldValidation": "Strict"},
+                        data=body, headers=headers, timeout=10)
+    assert resp.status_code == 400, resp.text
+    assert status_body(resp)["message"] == (
+        'ConfigMap in version "v1" cannot be handled as a ConfigMap: strict decoding error: '
+        'yaml: unmarshal errors:\n  line 7: key "a" already set in map'
+    )
+    resp = session.post(cm_url(server, namespace), params={"fieldValidation": "Ignore"},
+                        data=body, headers=headers, timeout=10)
+    assert resp.status_code == 201, resp.text
+    assert resp.json()["data"] == {"a": "2"}

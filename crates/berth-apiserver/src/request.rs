@@ -219,18 +219,26 @@ pub fn decode_body(kind: &str, content_type: &str, body: &[u8]) -> ApiResult<Val
     decode_object(kind, content_type, body).map(|(value, _)| value)
 }
 
-/// [`decode_body`], with the paths of fields a JSON body names twice (the last one wins).
+/// [`decode_body`], with what upstream's strict decoder would object to in the body: keys
+/// an object names twice (the last one wins), as `fieldValidation` reports them.
 pub fn decode_object(
     kind: &str,
     content_type: &str,
     body: &[u8],
 ) -> ApiResult<(Value, Vec<String>)> {
     let media = content_type.split(';').next().unwrap_or("").trim();
-    if matches!(media, "" | "application/json" | "*/*") {
-        return decode_json_noting_duplicates(body)
-            .map_err(|e| ApiError::BadRequest(unrecognized(kind, &e, body)));
-    }
-    decode_other(kind, content_type, body).map(|value| (value, Vec::new()))
+    let noted = match media {
+        "" | "application/json" | "*/*" => decode_json_noting_duplicates(body).map(|(v, paths)| {
+            let problems = paths
+                .iter()
+                .map(|p| format!("duplicate field \"{p}\""))
+                .collect();
+            (v, problems)
+        }),
+        "application/yaml" => decode_yaml_noting_duplicates(body),
+        _ => return decode_other(kind, content_type, body).map(|value| (value, Vec::new())),
+    };
+    noted.map_err(|e| ApiError::BadRequest(unrecognized(kind, &e, body)))
 }
 
 fn decode_other(kind: &str, content_type: &str, body: &[u8]) -> ApiResult<Value> {
@@ -287,15 +295,60 @@ pub fn decode_json_noting_duplicates(body: &[u8]) -> Result<(Value, Vec<String>)
         .or_else(|_| decode_json(body).map(|value| (value, Vec::new())))
 }
 
-/// Parses YAML (JSON is YAML too); the error is the parser's message.
+/// Parses YAML (JSON is YAML too); the error is the parser's message. A key named twice
+/// keeps its last value.
 pub fn decode_yaml(body: &[u8]) -> Result<Value, String> {
+    decode_yaml_noting_duplicates(body).map(|(value, _)| value)
+}
+
+/// [`decode_yaml`], with upstream's strict-decoding complaint about the first key a
+/// mapping names twice.
+fn decode_yaml_noting_duplicates(body: &[u8]) -> Result<(Value, Vec<String>), String> {
     if let Ok(v) = serde_json::from_slice::<Value>(body) {
-        return Ok(v);
+        return Ok((v, Vec::new()));
     }
     let text = std::str::from_utf8(body)
         .map_err(|_| "error converting YAML to JSON: invalid UTF-8".to_string())?;
-    serde_saphyr::from_str::<Value>(text)
-        .map_err(|e| format!("error converting YAML to JSON: yaml: {e}"))
+    let failed = |e: &serde_saphyr::Error| {
+        format!(
+            "error converting YAML to JSON: yaml: {}",
+            yaml_error_text(e)
+        )
+    };
+    match serde_saphyr::from_str::<Value>(text) {
+        Ok(value) => Ok((value, Vec::new())),
+        Err(e) => match e.without_snippet() {
+            serde_saphyr::Error::DuplicateMappingKey { key, location } => {
+                let mut options = serde_saphyr::Options::default();
+                // Forwarded entries reach serde_json's map, where the last one wins.
+                options.duplicate_keys = serde_saphyr::DuplicateKeyPolicy::PassThrough;
+                let value = serde_saphyr::from_str_with_options::<Value>(text, options)
+                    .map_err(|e| failed(&e))?;
+                let problem = format!(
+                    "yaml: unmarshal errors:\n  line {}: key \"{}\" already set in map",
+                    location.line(),
+                    key.as_deref().unwrap_or_default()
+                );
+                Ok((value, vec![problem]))
+            }
+            _ => Err(failed(&e)),
+        },
+    }
+}
+
+/// A YAML error as upstream's parser words it: `line 5: did not find expected key`.
+fn yaml_error_text(e: &serde_saphyr::Error) -> String {
+    let inner = e.without_snippet();
+    let text = inner.to_string();
+    let message = text.lines().next().unwrap_or_default();
+    match inner.location() {
+        Some(location) => {
+            let suffix = format!(" at line {}, column {}", location.line(), location.column());
+            let detail = message.strip_suffix(&suffix).unwrap_or(message);
+            format!("line {}: {detail}", location.line())
+        }
+        None => message.to_string(),
+    }
 }
 
 fn json_error_text(e: &serde_json::Error) -> String {
@@ -328,6 +381,23 @@ mod tests {
         let (_, none) = decode_json_noting_duplicates(br#"{"a":[1,2.5,null,true,{}]}"#).unwrap();
         assert!(none.is_empty());
         assert!(decode_json_noting_duplicates(b"{\"a\":").is_err());
+    }
+
+    #[test]
+    fn yaml_bodies_note_keys_named_twice() {
+        let (value, problems) =
+            decode_yaml_noting_duplicates(b"kind: ConfigMap\ndata:\n  a: \"1\"\n  a: \"2\"\n")
+                .unwrap();
+        assert_eq!(value["data"], serde_json::json!({"a": "2"}));
+        assert_eq!(
+            problems,
+            ["yaml: unmarshal errors:\n  line 4: key \"a\" already set in map"]
+        );
+        let broken = decode_yaml(b"a: 1\n b: 2\n").unwrap_err();
+        assert!(
+            broken.starts_with("error converting YAML to JSON: yaml: line 2: "),
+            "{broken}"
+        );
     }
 
     #[test]

@@ -578,7 +578,7 @@ fn decode_typed(
     let mut warnings = Vec::new();
     let problems: Vec<String> = duplicates
         .iter()
-        .map(|p| format!("duplicate field \"{p}\""))
+        .cloned()
         .chain(unknown.iter().map(|p| format!("unknown field \"{p}\"")))
         .collect();
     if !problems.is_empty() {
