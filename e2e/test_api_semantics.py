@@ -95,6 +95,8 @@ def test_foreground_delete_answers_200_with_the_object(server, namespace):
     assert resp.status_code == 200, resp.text
     # The owner stays, marked, until the garbage collector has removed its dependents.
     assert resp.json()["metadata"]["finalizers"] == ["foregroundDeletion"]
+    # Marking it for deletion bumps its generation once, as upstream's store does.
+    assert resp.json()["metadata"]["generation"] == 2
 
 
 def test_create_in_a_terminating_namespace_is_403_with_its_cause(server):

@@ -366,6 +366,8 @@ def test_pod_graceful_deletion(server, namespace):
     live = get_json(server, namespace, "pod", "slow")
     assert live["metadata"]["deletionTimestamp"]
     assert live["metadata"]["deletionGracePeriodSeconds"] == 60
+    # The start of a graceful deletion is a change the kubelet must observe.
+    assert live["metadata"]["generation"] == 2
     # Terminating is what `kubectl get` shows for it.
     out = server.kubectl("get", "pod", "slow", "-n", namespace, "--no-headers").stdout
     assert out.split()[2] == "Terminating"

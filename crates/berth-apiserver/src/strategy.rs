@@ -483,6 +483,14 @@ pub fn plan_delete(
         );
         meta::set_meta(&mut marked, "deletionGracePeriodSeconds", json!(grace));
     }
+    // Being marked for deletion changes what an object's controller (a pod's kubelet) must
+    // do, so upstream bumps the generation once, when the deletion starts.
+    if !deleting
+        && rt.has_generation
+        && let Some(generation) = obj["metadata"]["generation"].as_i64().filter(|g| *g > 0)
+    {
+        meta::set_meta(&mut marked, "generation", json!(generation + 1));
+    }
     if rt.kind == "Namespace" {
         marked["status"]["phase"] = json!("Terminating");
     }
