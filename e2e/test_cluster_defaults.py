@@ -99,3 +99,15 @@ def test_terminating_namespace_is_emptied_and_not_refilled(server):
     # the namespace goes away.
     server.kubectl("delete", "namespace", namespace, "--timeout=30s")
     assert server.kubectl("get", "namespace", namespace, check=False).returncode != 0
+
+
+def test_default_namespace_has_the_kubernetes_service(server):
+    svc = json.loads(server.kubectl("get", "svc", "kubernetes", "-n", "default",
+                                    "-o", "json").stdout)
+    assert svc["spec"]["clusterIP"] == "10.96.0.1"
+    assert svc["metadata"]["labels"] == {"component": "apiserver", "provider": "kubernetes"}
+    port = svc["spec"]["ports"][0]
+    assert (port["name"], port["port"], port["protocol"]) == ("https", 443, "TCP")
+    assert port["targetPort"] == server.port
+    row = server.kubectl("get", "svc", "kubernetes", "-n", "default", "--no-headers").stdout.split()
+    assert row[:5] == ["kubernetes", "ClusterIP", "10.96.0.1", "<none>", "443/TCP"]

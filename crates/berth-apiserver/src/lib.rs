@@ -97,7 +97,7 @@ pub fn router(state: Arc<AppState>) -> Router {
 
 /// Creates the namespaces every cluster has, if missing.
 pub async fn bootstrap(state: &AppState) -> Result<(), ApiError> {
-    rest::ensure_system_namespaces(state).await
+    rest::ensure_bootstrap_objects(state).await
 }
 
 async fn dispatch(State(state): State<Arc<AppState>>, req: Request) -> Response {

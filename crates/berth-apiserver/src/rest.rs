@@ -1644,42 +1644,60 @@ async fn delete_collection(
     Ok(json_response(StatusCode::OK, &list))
 }
 
-/// Creates `default`, `kube-system`, `kube-public` and `kube-node-lease` when missing.
-pub async fn ensure_system_namespaces(state: &AppState) -> ApiResult<()> {
-    let rt = registry::find("", "v1", "namespaces").expect("namespaces are registered");
+/// Creates what every cluster starts with when missing: the namespaces `default`,
+/// `kube-system`, `kube-public` and `kube-node-lease`, and the `kubernetes` Service in
+/// `default` (the API server's in-cluster address: 10.96.0.1:443 → its own port).
+pub async fn ensure_bootstrap_objects(state: &AppState) -> ApiResult<()> {
+    let namespaces = registry::find("", "v1", "namespaces").expect("namespaces are registered");
     for ns in ["default", "kube-system", "kube-public", "kube-node-lease"] {
-        if state.store.get(&rt.key(None, ns), None).await?.is_some() {
-            continue;
-        }
-        let body = serde_json::to_vec(
-            &json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}),
-        )
-        .unwrap_or_default();
-        let rp = ResourcePath {
-            rt,
-            namespace: None,
-            name: None,
-            subresource: None,
-        };
-        let mut headers = HeaderMap::new();
-        headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        );
-        match create(
-            state,
-            &rp,
-            &Query::default(),
-            &headers,
-            &body,
-            Rendering::Object,
-            "Update",
-        )
-        .await
-        {
-            Ok(_) | Err(ApiError::AlreadyExists { .. }) => {}
-            Err(e) => return Err(e),
-        }
+        let namespace = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}});
+        ensure_object(state, namespaces, None, ns, &namespace).await?;
     }
-    Ok(())
+    let services = registry::find("", "v1", "services").expect("services are registered");
+    let api_port = state
+        .config
+        .external_address
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.parse::<u16>().ok())
+        .unwrap_or(6443);
+    let service = json!({
+        "apiVersion": "v1", "kind": "Service",
+        "metadata": {"name": "kubernetes", "namespace": "default",
+                     "labels": {"component": "apiserver", "provider": "kubernetes"}},
+        "spec": {"type": "ClusterIP", "clusterIP": "10.96.0.1", "sessionAffinity": "None",
+                 "ports": [{"name": "https", "protocol": "TCP", "port": 443, "targetPort": api_port}]},
+    });
+    ensure_object(state, services, Some("default"), "kubernetes", &service).await
+}
+
+/// Creates `object` as the API server itself would, unless it exists.
+async fn ensure_object(
+    state: &AppState,
+    rt: &'static ResourceType,
+    namespace: Option<&str>,
+    name: &str,
+    object: &Value,
+) -> ApiResult<()> {
+    if state.store.get(&rt.key(namespace, name), None).await?.is_some() {
+        return Ok(());
+    }
+    let rp = ResourcePath {
+        rt,
+        namespace: namespace.map(str::to_string),
+        name: None,
+        subresource: None,
+    };
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    let mut query = Query::default();
+    query.set("fieldManager", "kube-apiserver");
+    let body = serde_json::to_vec(object).unwrap_or_default();
+    match create(state, &rp, &query, &headers, &body, Rendering::Object, "Update").await {
+        Ok(_) | Err(ApiError::AlreadyExists { .. }) => Ok(()),
+        Err(e) => Err(e),
+    }
 }
