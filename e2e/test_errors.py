@@ -176,10 +176,24 @@ def test_wrongly_typed_json_is_400(server, namespace):
     assert resp.status_code == 400, resp.text
     status = status_body(resp)
     assert status["reason"] == "BadRequest"
-    assert status["message"].startswith(
-        'ConfigMap in version "v1" cannot be handled as a ConfigMap: '
+    assert status["message"] == (
+        'ConfigMap in version "v1" cannot be handled as a ConfigMap: json: cannot unmarshal '
+        "number into Go struct field ConfigMap.data of type string"
     ), status["message"]
     assert_absent(server, cm_url(server, namespace, "typed"))
+
+
+def test_kubectl_apply_of_a_wrongly_typed_field_reads_like_upstream(server, namespace):
+    body = statefulset("typed")
+    body["spec"]["replicas"] = "3"
+    result = server.kubectl("apply", "-n", namespace, "-f", "-", input=dump(body), check=False)
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        'Error from server (BadRequest): error when creating "STDIN": StatefulSet in version '
+        '"v1" cannot be handled as a StatefulSet: json: cannot unmarshal string into Go struct '
+        "field StatefulSetSpec.spec.replicas of type int32"
+    ), result.stderr
+    assert_absent(server, sts_url(server, namespace, "typed"))
 
 
 def test_malformed_yaml_is_400(server, namespace):

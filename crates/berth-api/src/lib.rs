@@ -5,6 +5,7 @@
 //! field selectors, and the server-side table printers used by `kubectl get`.
 
 pub mod apply;
+pub mod decode_error;
 pub mod defaults;
 mod error;
 pub mod events;

@@ -572,9 +572,12 @@ fn decode_typed(
     duplicates: &[String],
 ) -> Result<(Value, Vec<String>), String> {
     let mut unknown = Vec::new();
+    // Kept to word a type error as upstream does (serde's words differ).
+    let original = obj.clone();
     let normalized = rt
         .codec
-        .normalize(obj, true, &mut |path| unknown.push(path))?;
+        .normalize(obj, true, &mut |path| unknown.push(path))
+        .map_err(|e| berth_api::decode_error::type_mismatch(rt, &original).unwrap_or(e))?;
     let mut warnings = Vec::new();
     let problems: Vec<String> = duplicates
         .iter()
@@ -1679,7 +1682,12 @@ async fn ensure_object(
     name: &str,
     object: &Value,
 ) -> ApiResult<()> {
-    if state.store.get(&rt.key(namespace, name), None).await?.is_some() {
+    if state
+        .store
+        .get(&rt.key(namespace, name), None)
+        .await?
+        .is_some()
+    {
         return Ok(());
     }
     let rp = ResourcePath {
@@ -1696,7 +1704,17 @@ async fn ensure_object(
     let mut query = Query::default();
     query.set("fieldManager", "kube-apiserver");
     let body = serde_json::to_vec(object).unwrap_or_default();
-    match create(state, &rp, &query, &headers, &body, Rendering::Object, "Update").await {
+    match create(
+        state,
+        &rp,
+        &query,
+        &headers,
+        &body,
+        Rendering::Object,
+        "Update",
+    )
+    .await
+    {
         Ok(_) | Err(ApiError::AlreadyExists { .. }) => Ok(()),
         Err(e) => Err(e),
     }
