@@ -182,7 +182,12 @@ def main() -> None:
         berth.stop()
         spawned = berth.spawn()
         restart_s = berth.wait_ready() - spawned
-        restart_rss = settled_rss(berth.pid)
+        # Sampled over time: the first seconds hold every component's initial list and the
+        # scheduler's burst of FailedScheduling events for the pending pods.
+        restart_samples = []
+        for _ in range(30):
+            time.sleep(0.5)
+            restart_samples.append(common.rss_mb(berth.pid))
 
         p99_raw = common.percentile(raw, 99)
         rows = [
@@ -206,7 +211,8 @@ def main() -> None:
             ("RSS peak during the lists", f"{list_peak_rss:.1f} MiB  (goal <= 300 MB: {common.goal(list_peak_rss <= 300)})"),
             ("RSS settled after the lists", f"{after_lists_rss:.1f} MiB"),
             ("restart with 10k pods: to /readyz 200", f"{common.ms(restart_s)}  (goal <= 1 s: {common.goal(restart_s <= 1)})"),
-            ("RSS after the restart", f"{restart_rss:.1f} MiB"),
+            ("RSS after the restart: peak in the first 2 s / at 15 s",
+             f"{max(restart_samples[:4]):.1f} MiB / {restart_samples[-1]:.1f} MiB"),
         ]
         common.print_block("List of 10k pods and server memory", rows)
     finally:
