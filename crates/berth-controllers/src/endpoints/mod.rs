@@ -201,6 +201,8 @@ impl EndpointsController {
         while let Some(key) = self.queue.next().await {
             match self.sync(&key).await {
                 Ok(()) => self.queue.forget(&key),
+                // Creates there keep failing until the namespace, and the service, are gone.
+                Err(error) if error.is_namespace_terminating() => self.queue.forget(&key),
                 Err(error) => {
                     warn!(namespace = %key.0, service = %key.1, %error, "endpoints sync failed; will retry");
                     self.queue.retry_later(key.clone());

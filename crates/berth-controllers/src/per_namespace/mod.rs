@@ -169,7 +169,9 @@ impl<P: PerNamespaceObject> Controller<P> {
 /// meanwhile (its watch event queues the namespace again), or the namespace is gone or
 /// terminating (the API server forbids new content there).
 fn write_is_moot(status: &kube::core::Status) -> bool {
-    status.is_already_exists() || status.is_not_found() || status.is_forbidden()
+    status.is_already_exists()
+        || status.is_not_found()
+        || crate::error::is_namespace_terminating(status)
 }
 
 #[cfg(test)]
@@ -202,7 +204,14 @@ mod tests {
         };
         assert!(write_is_moot(&status(409, "AlreadyExists")));
         assert!(write_is_moot(&status(404, "NotFound")));
-        assert!(write_is_moot(&status(403, "Forbidden")));
+        // Only the terminating namespace's refusal: other 403s are real failures.
+        assert!(!write_is_moot(&status(403, "Forbidden")));
+        let terminating: kube::core::Status = serde_json::from_value(json!({
+            "status": "Failure", "code": 403, "reason": "Forbidden", "message": "",
+            "details": {"causes": [{"reason": "NamespaceTerminating", "message": "", "field": ""}]},
+        }))
+        .unwrap();
+        assert!(write_is_moot(&terminating));
         assert!(!write_is_moot(&status(409, "Conflict")));
         assert!(!write_is_moot(&status(500, "InternalError")));
         assert!(!write_is_moot(&status(422, "Invalid")));
