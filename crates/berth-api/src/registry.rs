@@ -80,12 +80,12 @@ impl Subresource {
 /// Typed operations on one kind, implemented once generically over its k8s-openapi type.
 pub trait Codec: Send + Sync {
     /// Decodes `value` into the typed object and back, which drops unknown fields and
-    /// normalises the shape. Each unknown field path is passed to `on_unknown`
+    /// normalises the shape (`value` is only read: callers keep it to explain errors). Each unknown field path is passed to `on_unknown`
     /// (upstream's form: `spec.template.spec.containers[0].foo`). Defaults are applied
     /// when `apply_defaults` is true.
     fn normalize(
         &self,
-        value: Value,
+        value: &Value,
         apply_defaults: bool,
         on_unknown: &mut dyn FnMut(String),
     ) -> Result<Value, String>;
@@ -105,7 +105,7 @@ where
 {
     fn normalize(
         &self,
-        value: Value,
+        value: &Value,
         apply_defaults: bool,
         on_unknown: &mut dyn FnMut(String),
     ) -> Result<Value, String> {
@@ -657,7 +657,7 @@ mod tests {
         });
         let mut unknown = Vec::new();
         sts.codec
-            .normalize(body, false, &mut |p| unknown.push(p))
+            .normalize(&body, false, &mut |p| unknown.push(p))
             .unwrap();
         unknown.sort();
         assert_eq!(

@@ -31,7 +31,7 @@ fn undeclared_fields_check(rp: &ResourcePath, name: &str, patch: &Value) -> ApiR
     let _ = rp
         .rt
         .codec
-        .normalize(patch.clone(), false, &mut |path| undeclared.push(path));
+        .normalize(patch, false, &mut |path| undeclared.push(path));
     if undeclared.is_empty() {
         return Ok(());
     }
@@ -560,24 +560,23 @@ fn normalize(
             serde_json::to_string(&obj).unwrap_or_default()
         )));
     }
-    decode_typed(rt, obj, fv, duplicates)
+    decode_typed(rt, &obj, fv, duplicates)
         .map_err(|e| ApiError::BadRequest(decode_error_message(rt, &e)))
 }
 
 /// [`normalize`] with the decoding error as the codec words it.
 fn decode_typed(
     rt: &'static ResourceType,
-    obj: Value,
+    obj: &Value,
     fv: FieldValidation,
     duplicates: &[String],
 ) -> Result<(Value, Vec<String>), String> {
     let mut unknown = Vec::new();
-    // Kept to word a type error as upstream does (serde's words differ).
-    let original = obj.clone();
     let normalized = rt
         .codec
         .normalize(obj, true, &mut |path| unknown.push(path))
-        .map_err(|e| berth_api::decode_error::type_mismatch(rt, &original).unwrap_or(e))?;
+        // Upstream words a type error as Go's decoder does; serde's words differ.
+        .map_err(|e| berth_api::decode_error::type_mismatch(rt, obj).unwrap_or(e))?;
     let mut warnings = Vec::new();
     let problems: Vec<String> = duplicates
         .iter()
@@ -976,13 +975,15 @@ pub async fn update_object(
         }
         let (mut new, warnings) = if requested.patched {
             // Upstream reports a patched object that does not decode as an invalid patch.
-            let patched = serde_json::to_string(&requested.object).unwrap_or_default();
-            decode_typed(rt, requested.object, fv, &[]).map_err(|e| ApiError::Invalid {
-                kind: String::new(),
-                group: String::new(),
-                kind_only: String::new(),
-                name: String::new(),
-                errors: vec![berth_api::FieldError::invalid("patch", patched, e)],
+            decode_typed(rt, &requested.object, fv, &[]).map_err(|e| {
+                let patched = serde_json::to_string(&requested.object).unwrap_or_default();
+                ApiError::Invalid {
+                    kind: String::new(),
+                    group: String::new(),
+                    kind_only: String::new(),
+                    name: String::new(),
+                    errors: vec![berth_api::FieldError::invalid("patch", patched, e)],
+                }
             })?
         } else {
             normalize(rt, requested.object, fv, &requested.duplicates)?
