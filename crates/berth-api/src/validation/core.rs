@@ -701,17 +701,40 @@ fn event_namespace_errors(
     }
 }
 
+/// The fields `legacyValidateEvent` reads, as the API writing the Event names them: every
+/// Event passes these checks, whichever API writes it.
+struct LegacyEvent<'a> {
+    namespace: &'a str,
+    object_namespace: &'a str,
+    /// `eventTime` is set: an Event in the events.k8s.io style.
+    new_style: bool,
+    /// `reportingComponent` (core/v1) or `reportingController` (events.k8s.io/v1).
+    controller_field: &'static str,
+    controller: &'a str,
+    instance: &'a str,
+    action: &'a str,
+    reason: &'a str,
+    message_len: usize,
+}
+
+fn legacy_event_errors(event: &LegacyEvent) -> Vec<FieldError> {
+    let mut errs = event_namespace_errors(event.namespace, event.object_namespace, event.new_style);
+    if event.new_style {
+        errs.extend(validate_new_style_event(event));
+    }
+    errs.extend(invalid_each(
+        &Path::new("namespace"),
+        event.namespace,
+        is_dns1123_subdomain(event.namespace),
+    ));
+    errs
+}
+
 /// Fields an Event made by the events.k8s.io API must carry (`legacyValidateEvent` when
 /// eventTime is set).
-fn validate_new_style_event(
-    controller_field: &str,
-    controller: &str,
-    instance: &str,
-    action: &str,
-    reason: &str,
-    message_len: usize,
-) -> Vec<FieldError> {
+fn validate_new_style_event(event: &LegacyEvent) -> Vec<FieldError> {
     let mut errs = Vec::new();
+    let (controller_field, controller) = (event.controller_field, event.controller);
     if controller.is_empty() {
         errs.push(FieldError::required(controller_field, ""));
     }
@@ -721,9 +744,9 @@ fn validate_new_style_event(
         is_qualified_name(controller),
     ));
     for (field, value, limit) in [
-        ("reportingInstance", instance, 128),
-        ("action", action, 128),
-        ("reason", reason, 128),
+        ("reportingInstance", event.instance, 128),
+        ("action", event.action, 128),
+        ("reason", event.reason, 128),
     ] {
         if value.is_empty() {
             errs.push(FieldError::required(field, ""));
@@ -736,7 +759,7 @@ fn validate_new_style_event(
             ));
         }
     }
-    if message_len > 1024 {
+    if event.message_len > 1024 {
         errs.push(FieldError::invalid(
             "message",
             "",
@@ -747,26 +770,17 @@ fn validate_new_style_event(
 }
 
 pub fn validate_event(event: &Event) -> Vec<FieldError> {
-    let namespace = s(&event.metadata.namespace);
-    let object_namespace = s(&event.involved_object.namespace);
-    let new_style = event.event_time.is_some();
-    let mut errs = event_namespace_errors(namespace, object_namespace, new_style);
-    if new_style {
-        errs.extend(validate_new_style_event(
-            "reportingComponent",
-            s(&event.reporting_component),
-            s(&event.reporting_instance),
-            s(&event.action),
-            s(&event.reason),
-            s(&event.message).len(),
-        ));
-    }
-    errs.extend(invalid_each(
-        &Path::new("namespace"),
-        namespace,
-        is_dns1123_subdomain(namespace),
-    ));
-    errs
+    legacy_event_errors(&LegacyEvent {
+        namespace: s(&event.metadata.namespace),
+        object_namespace: s(&event.involved_object.namespace),
+        new_style: event.event_time.is_some(),
+        controller_field: "reportingComponent",
+        controller: s(&event.reporting_component),
+        instance: s(&event.reporting_instance),
+        action: s(&event.action),
+        reason: s(&event.reason),
+        message_len: s(&event.message).len(),
+    })
 }
 
 /// events.k8s.io/v1 Events are validated strictly on create (`ValidateEventCreate`).
@@ -858,31 +872,23 @@ pub fn validate_events_v1_event_update(
     errs
 }
 
-/// The checks every Event passes whichever API writes it (`legacyValidateEvent`).
+/// [`legacy_event_errors`] of an events.k8s.io/v1 Event.
 fn legacy_events_v1_errors(event: &EventsV1Event) -> Vec<FieldError> {
-    let namespace = s(&event.metadata.namespace);
-    let regarding_ns = event
-        .regarding
-        .as_ref()
-        .map(|r| s(&r.namespace))
-        .unwrap_or_default();
-    let mut errs = event_namespace_errors(namespace, regarding_ns, event.event_time.is_some());
-    if event.event_time.is_some() {
-        errs.extend(validate_new_style_event(
-            "reportingController",
-            s(&event.reporting_controller),
-            s(&event.reporting_instance),
-            s(&event.action),
-            s(&event.reason),
-            s(&event.note).len(),
-        ));
-    }
-    errs.extend(invalid_each(
-        &Path::new("namespace"),
-        namespace,
-        is_dns1123_subdomain(namespace),
-    ));
-    errs
+    legacy_event_errors(&LegacyEvent {
+        namespace: s(&event.metadata.namespace),
+        object_namespace: event
+            .regarding
+            .as_ref()
+            .map(|r| s(&r.namespace))
+            .unwrap_or_default(),
+        new_style: event.event_time.is_some(),
+        controller_field: "reportingController",
+        controller: s(&event.reporting_controller),
+        instance: s(&event.reporting_instance),
+        action: s(&event.action),
+        reason: s(&event.reason),
+        message_len: s(&event.note).len(),
+    })
 }
 
 pub fn validate_lease(lease: &Lease) -> Vec<FieldError> {
