@@ -216,21 +216,23 @@ impl ResourceType {
         self.subresources.contains(&sub)
     }
 
-    /// The kind whose shape this kind is stored in: events.k8s.io Events are core Events
-    /// (one object, two APIs, as upstream stores them); every other kind is its own.
-    pub fn storage_kind(&'static self) -> &'static ResourceType {
-        if self.group == "events.k8s.io" {
-            find("", "v1", "events").expect("core events are registered")
-        } else {
-            self
-        }
+    /// The kind whose stored objects this kind shows in another shape: events.k8s.io Events
+    /// are the core Events (one object, two APIs, as upstream stores them). None for every
+    /// kind stored as itself.
+    pub fn stored_as(&self) -> Option<&'static ResourceType> {
+        (self.group == "events.k8s.io")
+            .then(|| find("", "v1", "events").expect("core events are registered"))
     }
 
     /// The store key prefix of this kind: `/registry/<group>/<plural>/`.
     pub fn key_prefix(&self) -> String {
-        let group = match self.group {
-            "" | "events.k8s.io" => "core",
-            other => other,
+        if let Some(storage) = self.stored_as() {
+            return storage.key_prefix();
+        }
+        let group = if self.group.is_empty() {
+            "core"
+        } else {
+            self.group
         };
         format!("/registry/{group}/{}/", self.plural)
     }
@@ -680,6 +682,7 @@ mod tests {
         );
         let ev = find("events.k8s.io", "v1", "events").unwrap();
         assert_eq!(ev.key_prefix(), "/registry/core/events/");
-        assert_eq!(ev.storage_kind().group, "");
+        assert_eq!(ev.stored_as().map(|k| k.group), Some(""));
+        assert!(find("", "v1", "events").unwrap().stored_as().is_none());
     }
 }

@@ -77,7 +77,7 @@ pub async fn expire_events(
     // events.k8s.io Events are the core ones under another name: one pass covers both.
     for kind in registry::RESOURCES
         .iter()
-        .filter(|k| k.kind == "Event" && std::ptr::eq(k.storage_kind(), *k))
+        .filter(|k| k.kind == "Event" && k.stored_as().is_none())
     {
         let listed = store
             .range(RangeRequest {

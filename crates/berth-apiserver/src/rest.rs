@@ -246,6 +246,23 @@ pub async fn get_kv(
         })
 }
 
+/// Every stored object of `rt` in every namespace, decoded: for admission steps that look
+/// at a whole kind (the default StorageClass, the addresses services hold).
+pub async fn stored_objects(state: &AppState, rt: &'static ResourceType) -> ApiResult<Vec<Value>> {
+    let listed = state
+        .store
+        .range(RangeRequest {
+            prefix: rt.list_prefix(None),
+            ..Default::default()
+        })
+        .await?;
+    Ok(listed
+        .kvs
+        .iter()
+        .filter_map(|kv| serde_json::from_slice(&kv.value).ok())
+        .collect())
+}
+
 fn render_one(
     rt: &'static ResourceType,
     kv: &KeyValue,
@@ -686,17 +703,17 @@ pub fn canonical_bytes(rt: &ResourceType, obj: &Value) -> Vec<u8> {
 
 /// The bytes stored for `obj`, an object of `rt`: in the shape of its storage kind.
 pub fn stored_bytes(rt: &'static ResourceType, obj: &Value) -> Vec<u8> {
-    let storage = rt.storage_kind();
-    if std::ptr::eq(storage, rt) {
-        canonical_bytes(rt, obj)
-    } else {
-        canonical_bytes(storage, &berth_api::events::events_v1_to_core(obj.clone()))
+    match rt.stored_as() {
+        None => canonical_bytes(rt, obj),
+        Some(storage) => {
+            canonical_bytes(storage, &berth_api::events::events_v1_to_core(obj.clone()))
+        }
     }
 }
 
 /// A stored version as `rt`'s API shows it (events.k8s.io shows stored core Events).
 pub fn view(rt: &'static ResourceType, kv: Arc<KeyValue>) -> Arc<KeyValue> {
-    if std::ptr::eq(rt.storage_kind(), rt) {
+    if rt.stored_as().is_none() {
         return kv;
     }
     let stored: Value = serde_json::from_slice(&kv.value).unwrap_or(Value::Null);

@@ -203,17 +203,7 @@ pub async fn allocate(state: &AppState, obj: &mut Value, old: Option<&Value>) ->
     let services = registry::find("", "v1", "services").expect("services are registered");
     let own_uid = old.and_then(meta::uid).map(str::to_string);
     let mut taken = Taken::default();
-    let stored = state
-        .store
-        .range(berth_store::RangeRequest {
-            prefix: services.key_prefix(),
-            ..Default::default()
-        })
-        .await?;
-    for kv in stored.kvs.iter() {
-        let Ok(service) = serde_json::from_slice::<Value>(&kv.value) else {
-            continue;
-        };
+    for service in crate::rest::stored_objects(state, services).await? {
         if own_uid.is_some() && meta::uid(&service) == own_uid.as_deref() {
             continue;
         }

@@ -84,17 +84,9 @@ pub async fn prepare_for_create(
 async fn default_storage_class(state: &AppState) -> ApiResult<Option<String>> {
     const DEFAULT: &str = "storageclass.kubernetes.io/is-default-class";
     let classes = registry::find("storage.k8s.io", "v1", "storageclasses").expect("registered");
-    let listed = state
-        .store
-        .range(berth_store::RangeRequest {
-            prefix: classes.key_prefix(),
-            ..Default::default()
-        })
-        .await?;
-    Ok(listed
-        .kvs
-        .iter()
-        .filter_map(|kv| serde_json::from_slice::<Value>(&kv.value).ok())
+    Ok(rest::stored_objects(state, classes)
+        .await?
+        .into_iter()
         .filter(|c| c["metadata"]["annotations"][DEFAULT] == "true")
         .max_by(|a, b| {
             let created = |c: &Value| {

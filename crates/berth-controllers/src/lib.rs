@@ -63,13 +63,13 @@ pub async fn stopped(mut stop: watch::Receiver<bool>) {
 }
 
 /// Every kind the API server stores, with the `ApiResource` to reach it through
-/// `Api<DynamicObject>`. `events.k8s.io` events are left out: they are the core events
-/// under another name.
+/// `Api<DynamicObject>`. Kinds stored as another (`events.k8s.io` events are the core
+/// events in another shape) are left out.
 pub(crate) fn stored_kinds() -> impl Iterator<Item = (usize, &'static ResourceType, ApiResource)> {
     RESOURCES
         .iter()
         .enumerate()
-        .filter(|(_, kind)| kind.group != "events.k8s.io")
+        .filter(|(_, kind)| kind.stored_as().is_none())
         .map(|(index, kind)| (index, kind, api_resource(kind)))
 }
 
