@@ -189,13 +189,34 @@ mod protobuf {
         m
     }
 
-    /// `NamedAny { name = 1, value = 2 }` for each `x-` key: vendor extensions.
+    /// gnostic's maps are lists of `Named<Value> { name = 1, value = 2 }`.
+    fn named(name: &str, value: Message) -> Message {
+        let mut named = Message::default();
+        named.string(1, name);
+        named.message(2, value);
+        named
+    }
+
+    /// The values of a JSON list field, none when it is missing or not a list.
+    fn each<'a>(fields: &'a Map<String, Value>, key: &str) -> std::slice::Iter<'a, Value> {
+        fields
+            .get(key)
+            .and_then(Value::as_array)
+            .map_or([].iter(), |items| items.iter())
+    }
+
+    /// A field that holds one value or a list of them (`type`, `items`).
+    fn one_or_many(value: &Value) -> &[Value] {
+        match value {
+            Value::Array(values) => values,
+            one => std::slice::from_ref(one),
+        }
+    }
+
+    /// `NamedAny` for each `x-` key: vendor extensions.
     fn vendor_extensions(m: &mut Message, field: u64, fields: &Map<String, Value>) {
         for (name, value) in fields.iter().filter(|(k, _)| k.starts_with("x-")) {
-            let mut named = Message::default();
-            named.string(1, name);
-            named.message(2, any(value));
-            m.message(field, named);
+            m.message(field, named(name, any(value)));
         }
     }
 
@@ -222,10 +243,7 @@ mod protobuf {
             }
             let mut item = Message::default();
             item.message(2, api_key);
-            let mut named = Message::default();
-            named.string(1, name);
-            named.message(2, item);
-            security_definitions.message(1, named);
+            security_definitions.message(1, named(name, item));
         }
         m.message(13, security_definitions);
         for requirement in doc["security"].as_array().into_iter().flatten() {
@@ -235,22 +253,16 @@ mod protobuf {
                 for scope in scopes.as_array().into_iter().flatten() {
                     array.string(1, scope.as_str().unwrap_or_default());
                 }
-                let mut named = Message::default();
-                named.string(1, name);
-                named.message(2, array);
-                req.message(1, named);
+                req.message(1, named(name, array));
             }
             m.message(12, req);
         }
         m.into_bytes()
     }
 
-    /// `NamedSchema { name = 1, value = 2 }`.
+    /// `NamedSchema`.
     fn named_schema(name: &str, value: &Value) -> Message {
-        let mut named = Message::default();
-        named.string(1, name);
-        named.message(2, schema(value));
-        named
+        named(name, schema(value))
     }
 
     /// `Schema`.
@@ -287,20 +299,10 @@ mod protobuf {
         }
         m.string(13, str_of("pattern"));
         m.bool(16, bool_of("uniqueItems"));
-        for required in fields
-            .get("required")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
+        for required in each(fields, "required") {
             m.string(19, required.as_str().unwrap_or_default());
         }
-        for value in fields
-            .get("enum")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
+        for value in each(fields, "enum") {
             m.message(20, any(value));
         }
         match fields.get("additionalProperties") {
@@ -319,43 +321,22 @@ mod protobuf {
             _ => {}
         }
         // `TypeItem { repeated string value = 1 }`.
-        match fields.get("type") {
-            Some(Value::String(t)) => {
-                let mut item = Message::default();
-                item.string(1, t);
-                m.message(22, item);
+        if let Some(types @ (Value::String(_) | Value::Array(_))) = fields.get("type") {
+            let mut item = Message::default();
+            for t in one_or_many(types) {
+                item.string(1, t.as_str().unwrap_or_default());
             }
-            Some(Value::Array(types)) => {
-                let mut item = Message::default();
-                for t in types {
-                    item.string(1, t.as_str().unwrap_or_default());
-                }
-                m.message(22, item);
-            }
-            _ => {}
+            m.message(22, item);
         }
         // `ItemsItem { repeated Schema schema = 1 }`.
-        match fields.get("items") {
-            Some(Value::Array(items)) => {
-                let mut item = Message::default();
-                for inner in items {
-                    item.message(1, schema(inner));
-                }
-                m.message(23, item);
-            }
-            Some(inner @ Value::Object(_)) => {
-                let mut item = Message::default();
+        if let Some(items @ (Value::Object(_) | Value::Array(_))) = fields.get("items") {
+            let mut item = Message::default();
+            for inner in one_or_many(items) {
                 item.message(1, schema(inner));
-                m.message(23, item);
             }
-            _ => {}
+            m.message(23, item);
         }
-        for inner in fields
-            .get("allOf")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
+        for inner in each(fields, "allOf") {
             m.message(24, schema(inner));
         }
         if let Some(Value::Object(properties)) = fields.get("properties") {
