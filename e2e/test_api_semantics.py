@@ -4,6 +4,8 @@ preconditions, immortal namespaces, request options and their 4xx/5xx answers.""
 import json
 import time
 
+import pytest
+
 from util import configmap, dump, status_body, statefulset, unique_name
 
 
@@ -323,24 +325,6 @@ def test_bad_continue_tokens_and_foreign_kinds_are_400(server, namespace):
     )
 
 
-def test_fields_named_twice_follow_field_validation(server, namespace):
-    session = server.session()
-    body = ('{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"twice"},'
-            '"data":{"a":"1","a":"2"}}')
-    headers = {"Content-Type": "application/json"}
-    resp = session.post(cm_url(server, namespace), params={"fieldValidation": "Strict"},
-                        data=body, headers=headers, timeout=10)
-    assert resp.status_code == 400, resp.text
-    assert status_body(resp)["message"] == (
-        'ConfigMap in version "v1" cannot be handled as a ConfigMap: strict decoding error: '
-        'duplicate field "data.a"'
-    )
-    resp = session.post(cm_url(server, namespace), data=body, headers=headers, timeout=10)
-    assert resp.status_code == 201, resp.text
-    assert resp.headers.get("Warning") == '299 - "duplicate field \\"data.a\\""'
-    assert resp.json()["data"] == {"a": "2"}
-
-
 def test_kubectl_auth_can_i_and_whoami(server, namespace):
     result = server.kubectl("auth", "can-i", "create", "statefulsets", "-n", namespace)
     assert result.stdout.strip() == "yes"
@@ -353,18 +337,37 @@ def test_kubectl_auth_can_i_and_whoami(server, namespace):
     assert "system:masters" in user["groups"]
 
 
-def test_yaml_keys_named_twice_follow_field_validation(server, namespace):
+@pytest.mark.parametrize("content_type, body, problem", [
+    ("application/json",
+     '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"twice"},'
+     '"data":{"a":"1","a":"2"}}',
+     'duplicate field "data.a"'),
+    ("application/yaml",
+     "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: twice\ndata:\n  a: '1'\n  a: '2'\n",
+     'yaml: unmarshal errors:\n  line 7: key "a" already set in map'),
+])
+def test_keys_named_twice_follow_field_validation(server, namespace, content_type, body,
+                                                  problem):
     session = server.session()
-    body = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: twice-yaml\ndata:\n  a: '1'\n  a: '2'\n"
-    headers = {"Content-Type": "application/yaml"}
-    resp = session.post(cm_url(server, namespace), params={"fieldValidation": "Strict"},
-                        data=body, headers=headers, timeout=10)
+    headers = {"Content-Type": content_type}
+
+    def post(mode, dry_run=True):
+        params = {"fieldValidation": mode} if mode else {}
+        if dry_run:
+            params["dryRun"] = "All"
+        return session.post(cm_url(server, namespace), params=params, data=body,
+                            headers=headers, timeout=10)
+
+    resp = post("Strict")
     assert resp.status_code == 400, resp.text
     assert status_body(resp)["message"] == (
         'ConfigMap in version "v1" cannot be handled as a ConfigMap: strict decoding error: '
-        'yaml: unmarshal errors:\n  line 7: key "a" already set in map'
+        + problem
     )
-    resp = session.post(cm_url(server, namespace), params={"fieldValidation": "Ignore"},
-                        data=body, headers=headers, timeout=10)
-    assert resp.status_code == 201, resp.text
-    assert resp.json()["data"] == {"a": "2"}
+    # Warn is the default; the last value wins under Warn and Ignore.
+    for mode, warning, dry_run in [(None, "299 - " + json.dumps(problem), True),
+                                   ("Ignore", None, False)]:
+        resp = post(mode, dry_run)
+        assert resp.status_code == 201, resp.text
+        assert resp.headers.get("Warning") == warning
+        assert resp.json()["data"] == {"a": "2"}

@@ -11,7 +11,7 @@
 use std::any::{Any, TypeId};
 use std::collections::HashMap;
 use std::fmt::Debug;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use futures::{Stream, StreamExt};
 use kube::api::Api;
@@ -149,6 +149,16 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
+impl<K> Shared<K> {
+    fn cache(&self) -> RwLockReadGuard<'_, HashMap<Key, Arc<K>>> {
+        self.cache.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn cache_mut(&self) -> RwLockWriteGuard<'_, HashMap<Key, Arc<K>>> {
+        self.cache.write().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
 impl<K: Kind> Informer<K> {
     /// The changes from now on, starting with the current list (or the rest of the list
     /// in progress) so the subscriber's picture is complete.
@@ -190,11 +200,7 @@ impl<K: Kind> Informer<K> {
 
     /// The cached object, if any.
     pub fn get(&self, namespace: &str, name: &str) -> Option<Arc<K>> {
-        let cache = self
-            .shared
-            .cache
-            .read()
-            .unwrap_or_else(PoisonError::into_inner);
+        let cache = self.shared.cache();
         cache
             .get(&(namespace.to_string(), name.to_string()))
             .cloned()
@@ -202,11 +208,7 @@ impl<K: Kind> Informer<K> {
 
     /// Every cached object.
     pub fn list(&self) -> Vec<Arc<K>> {
-        let cache = self
-            .shared
-            .cache
-            .read()
-            .unwrap_or_else(PoisonError::into_inner);
+        let cache = self.shared.cache();
         cache.values().cloned().collect()
     }
 
@@ -262,30 +264,20 @@ impl<K: Kind> Informer<K> {
             Event::InitDone => {
                 let listed = feed.relist.take().unwrap_or_default();
                 let cache = listed.into_iter().map(|o| (key_of(&*o), o)).collect();
-                *self
-                    .shared
-                    .cache
-                    .write()
-                    .unwrap_or_else(PoisonError::into_inner) = cache;
+                *self.shared.cache_mut() = cache;
                 self.shared.synced.send_replace(true);
                 Event::InitDone
             }
             Event::Apply(object) => {
                 let object = Arc::new(object);
                 self.shared
-                    .cache
-                    .write()
-                    .unwrap_or_else(PoisonError::into_inner)
+                    .cache_mut()
                     .insert(key_of(&*object), object.clone());
                 Event::Apply(object)
             }
             Event::Delete(object) => {
                 let object = Arc::new(object);
-                self.shared
-                    .cache
-                    .write()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .remove(&key_of(&*object));
+                self.shared.cache_mut().remove(&key_of(&*object));
                 Event::Delete(object)
             }
         };
