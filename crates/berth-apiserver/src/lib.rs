@@ -119,11 +119,11 @@ async fn dispatch(State(state): State<Arc<AppState>>, req: Request) -> Response 
 
 /// Whether a request may carry a body to read up front: writes that are not connection
 /// upgrades (exec, attach and port-forward stream over the upgraded connection).
-fn carries_body(req: &Request) -> bool {
+fn carries_body(parts: &http::request::Parts) -> bool {
     matches!(
-        *req.method(),
+        parts.method,
         Method::POST | Method::PUT | Method::PATCH | Method::DELETE
-    ) && !req.headers().contains_key(header::UPGRADE)
+    ) && !parts.headers.contains_key(header::UPGRADE)
 }
 
 /// Paths anyone may read, as upstream's `system:public-info-viewer` allows.
@@ -147,37 +147,35 @@ async fn route(state: &Arc<AppState>, req: Request) -> Result<Response, ApiError
     }
     // Read the body before any answer, so that one given without reading it (404, 405)
     // does not reset an HTTP/2 stream the client is still sending on.
-    let req = if carries_body(&req) {
-        let (parts, body) = req.into_parts();
-        let bytes = rest::read_body(body).await?;
-        Request::from_parts(parts, Body::from(bytes))
+    let (parts, body) = req.into_parts();
+    let body = if carries_body(&parts) {
+        rest::read_body(body).await?
     } else {
-        req
+        bytes::Bytes::new()
     };
     if let (Some(review), Some(user), &Method::POST) =
-        (reviews::Review::from_path(&path), &user, req.method())
+        (reviews::Review::from_path(&path), &user, &parts.method)
     {
-        let content_type = rest::content_type(req.headers()).to_string();
-        let body = rest::read_body(req.into_body()).await?;
+        let content_type = rest::content_type(&parts.headers);
         // The rules and subject reviews answer the same whatever the body says; kubectl
         // sends the rules review as protobuf, whose schema berth's decoder does not carry.
         let body = match review {
             reviews::Review::Access => {
-                request::decode_body("SelfSubjectAccessReview", &content_type, &body)?
+                request::decode_body("SelfSubjectAccessReview", content_type, &body)?
             }
-            _ => request::decode_body("SelfSubjectReview", &content_type, &body)
+            _ => request::decode_body("SelfSubjectReview", content_type, &body)
                 .unwrap_or_else(|_| serde_json::json!({})),
         };
         let (code, answer) = reviews::answer(review, user, &body)?;
         return Ok(response::json_response(code, &answer));
     }
-    let accept = req
-        .headers()
+    let accept = parts
+        .headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_string();
-    if req.method() == Method::GET {
+    if parts.method == Method::GET {
         match path.as_str() {
             "/healthz" | "/livez" => return Ok(text(StatusCode::OK, "ok")),
             "/readyz" => {
@@ -234,25 +232,25 @@ async fn route(state: &Arc<AppState>, req: Request) -> Result<Response, ApiError
     };
     match request::parse_api_path(&path) {
         Some(ApiPath::Resource(mut rp)) if legacy_watch => {
-            if req.method() != Method::GET || rp.subresource.is_some() {
+            if parts.method != Method::GET || rp.subresource.is_some() {
                 return Err(ApiError::NoRoute);
             }
-            let mut query = Query::parse(req.uri().query());
+            let mut query = Query::parse(parts.uri.query());
             query.set("watch", "true");
             if let Some(name) = rp.name.take() {
                 query.set("fieldSelector", &format!("metadata.name={name}"));
             }
-            rest::handle(state, req, rp, query).await
+            rest::handle(state, parts, body, rp, query).await
         }
         Some(ApiPath::Resource(rp)) => {
-            let query = Query::parse(req.uri().query());
-            rest::handle(state, req, rp, query).await
+            let query = Query::parse(parts.uri.query());
+            rest::handle(state, parts, body, rp, query).await
         }
-        Some(ApiPath::GroupVersion { group, version }) if req.method() == Method::GET => {
+        Some(ApiPath::GroupVersion { group, version }) if parts.method == Method::GET => {
             let list = discovery::api_resource_list(&group, &version).ok_or(ApiError::NoRoute)?;
             Ok(response::json_response(StatusCode::OK, &list))
         }
-        Some(ApiPath::Group { group }) if req.method() == Method::GET => {
+        Some(ApiPath::Group { group }) if parts.method == Method::GET => {
             let groups = discovery::api_group_list();
             let found = groups["groups"]
                 .as_array()

@@ -3,7 +3,6 @@
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::extract::Request;
 use axum::response::Response;
 use berth_api::meta;
 use berth_api::registry::{self, ResourceType};
@@ -95,13 +94,15 @@ const MAX_GENERATE_NAME_PREFIX: usize = 58;
 /// How many times a write that lost a compare-and-swap race is retried (patch, status, scale).
 const MAX_UPDATE_ATTEMPTS: usize = 16;
 
+/// One request to a resource path; `body` is the request's whole body (read by the router
+/// before any answer).
 pub async fn handle(
     state: &Arc<AppState>,
-    req: Request,
+    parts: http::request::Parts,
+    body: bytes::Bytes,
     rp: ResourcePath,
     query: Query,
 ) -> ApiResult<Response> {
-    let (parts, body) = req.into_parts();
     let headers = parts.headers;
     let rendering = Rendering::from_accept(&headers, &query)?;
     let rt = rp.rt;
@@ -134,11 +135,9 @@ pub async fn handle(
             ))
         }
         (&Method::POST, None, None) => {
-            let body = read_body(body).await?;
             create(state, &rp, &query, &headers, &body, rendering, "Update").await
         }
         (&Method::POST, Some(name), Some("binding")) => {
-            let body = read_body(body).await?;
             strategy::bind_pod(
                 state,
                 rp.namespace.as_deref().unwrap_or_default(),
@@ -150,20 +149,16 @@ pub async fn handle(
             .await
         }
         (&Method::POST, Some(name), Some("eviction")) => {
-            let body = read_body(body).await?;
             evict(state, &rp, name, &headers, &body).await
         }
         (&Method::PUT, Some(name), _) => {
-            let body = read_body(body).await?;
             let new = decode_object(rt.kind, content_type(&headers), &body)?;
             replace(state, &rp, name, sub, new, &query, &headers, rendering).await
         }
         (&Method::PATCH, Some(name), _) => {
-            let body = read_body(body).await?;
             patch(state, &rp, name, sub, &headers, &body, &query, rendering).await
         }
         (&Method::DELETE, Some(name), None) => {
-            let body = read_body(body).await?;
             let opts = DeleteOptions::parse(&query, content_type(&headers), &body)?;
             delete(state, rt, rp.namespace.as_deref(), name, &opts).await
         }
@@ -171,7 +166,6 @@ pub async fn handle(
         (&Method::DELETE, None, None)
             if rt.collection_delete && (!rt.namespaced || rp.namespace.is_some()) =>
         {
-            let body = read_body(body).await?;
             let opts = DeleteOptions::parse(&query, content_type(&headers), &body)?;
             delete_collection(state, &rp, &query, &opts).await
         }
